@@ -1,0 +1,115 @@
+"""Figures: 2-D embeddings, training curves, matched confusion matrices, elbow/silhouette vs k,
+and a bar chart of methods. Each function writes one PNG."""
+
+import math
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from deepclust.metrics import NOISE, matched_confusion  # noqa: E402
+
+
+def _grid(n: int, size: float = 3.2, max_columns: int = 4):
+    columns = min(n, max_columns)
+    rows = math.ceil(n / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    return fig, axes.flat
+
+
+def _save(fig, path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def embedding_scatter(coords: np.ndarray, panels: dict, path, title: str) -> None:
+    """One scatter per labelling (true labels first, then each method's clusters; noise in grey)."""
+    fig, axes = _grid(len(panels))
+    for ax, (name, labels) in zip(axes, panels.items()):
+        labels = np.asarray(labels)
+        noise = labels == NOISE
+        ax.scatter(*coords[noise].T, s=2, c="lightgrey", linewidths=0)
+        ax.scatter(*coords[~noise].T, s=2, c=labels[~noise], cmap="tab10" if labels.max() < 10 else "tab20",
+                   linewidths=0)
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
+def training_curves(histories: dict, path, title: str) -> None:
+    """Loss, ACC and NMI per epoch; ``histories`` maps a method to its runs' history rows (one
+    line per seed, one colour per method)."""
+    rows_all = [r for runs in histories.values() for rows in runs for r in rows]
+    keys = [k for k in ("loss", "acc", "nmi") if any(k in r for r in rows_all)]
+    fig, axes = _grid(max(len(keys), 1), size=3.6)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, key in zip(axes, keys):
+        for i, (name, runs) in enumerate(histories.items()):
+            for j, rows in enumerate(runs):
+                points = [(r["epoch"], r[key]) for r in rows if key in r and r[key] == r[key]]
+                if points:
+                    ax.plot(*zip(*points), color=colours[i % len(colours)], lw=1, alpha=0.8,
+                            label=name if j == 0 else None)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(key.upper() if key != "loss" else "loss")
+        if key == "loss":
+            ax.set_yscale("log")
+    if keys:
+        axes[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
+def confusion_grid(y_true: np.ndarray, labellings: dict, path, title: str) -> None:
+    """Confusion matrix per method, columns ordered by the Hungarian match (diagonal = correct)."""
+    fig, axes = _grid(len(labellings), size=3.0)
+    for ax, (name, labels) in zip(axes, labellings.items()):
+        matrix, clusters = matched_confusion(y_true, labels)
+        ax.imshow(matrix, cmap="Blues", aspect="auto")
+        ax.set_title(name, fontsize=9)
+        ax.set_ylabel("class", fontsize=8)
+        ax.set_xlabel("cluster (matched order)", fontsize=8)
+        ax.set_xticks(range(len(clusters)), [("noise" if c == NOISE else str(c)) for c in clusters], fontsize=5,
+                      rotation=90)
+        ax.tick_params(axis="y", labelsize=6)
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
+def elbow(curves: dict, path, title: str) -> None:
+    """``curves`` maps a feature space to {"k": [...], "inertia": [...], "silhouette": [...]}."""
+    fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+    for name, curve in curves.items():
+        axes[0].plot(curve["k"], np.asarray(curve["inertia"]) / curve["inertia"][0], marker=".", label=name)
+        axes[1].plot(curve["k"], curve["silhouette"], marker=".", label=name)
+    axes[0].set(xlabel="k", ylabel="k-means inertia (relative to k=2)")
+    axes[1].set(xlabel="k", ylabel="silhouette")
+    axes[0].legend(fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
+def method_bars(summary, path, title: str, metrics=("acc", "nmi", "ari")) -> None:
+    """Grouped bars of mean ± std per method, one group per metric; ``summary`` is tables.summarise's."""
+    part = summary[summary["metric"].isin(metrics)]
+    methods = list(dict.fromkeys(part["method"]))
+    present = [m for m in metrics if m in set(part["metric"])]
+    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(methods) * len(present)), 3.8))
+    width = 0.8 / max(len(present), 1)
+    for i, metric in enumerate(present):
+        rows = part[part["metric"] == metric].set_index("method").reindex(methods)
+        ax.bar(np.arange(len(methods)) + i * width, rows["mean"], width, yerr=rows["std"], capsize=2,
+               label=metric.upper())
+    ax.set_xticks(np.arange(len(methods)) + width * (len(present) - 1) / 2, methods, rotation=45, ha="right",
+                  fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.legend(fontsize=8)
+    ax.set_title(title, fontsize=10)
+    _save(fig, path)

@@ -1,0 +1,85 @@
+"""Reading and writing the workflow's files. Writes are atomic (temp file, then rename), so an
+interrupted job never leaves a file that looks complete."""
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+
+@contextmanager
+def atomic_path(path):
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save_json(path, value) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _json_default(value):
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def load_json(path):
+    return json.loads(Path(path).read_text())
+
+
+def save_array(path, array) -> None:
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.save(f, array)
+
+
+def save_dataset(path, X, y, meta: dict) -> None:
+    arrays = {"X": np.asarray(X, dtype=np.float32), "meta": np.array(json.dumps(meta))}
+    if y is not None:
+        arrays["y"] = np.asarray(y, dtype=np.int64)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+
+
+def load_dataset(path):
+    """(X, y or None, meta) from a prepared results/data/{dataset}.npz."""
+    with np.load(path) as data:
+        return data["X"], (data["y"] if "y" in data else None), json.loads(str(data["meta"]))
+
+
+def save_model(path, model) -> None:
+    """A network as {config, state_dict}: plain tensors and values, loadable with weights_only=True."""
+    import torch
+
+    with atomic_path(path) as tmp:
+        torch.save({"config": model.config, "state_dict": model.state_dict()}, tmp)
+
+
+def load_model(path, device="cpu"):
+    import torch
+
+    from deepclust.nn.autoencoder import build
+
+    try:
+        saved = torch.load(path, map_location=device, weights_only=True)
+        model = build(saved["config"])
+        model.load_state_dict(saved["state_dict"])
+    except Exception as error:
+        raise ValueError(f"{path} is not a deepclust model file ({type(error).__name__}: {error})") from error
+    return model.to(device).eval()

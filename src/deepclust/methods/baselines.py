@@ -1,0 +1,52 @@
+"""Classical clustering baselines. Each factory returns an unfitted scikit-learn style estimator;
+the workflow runs them on a feature space (raw input, an AE embedding, a UMAP of it)."""
+
+import numpy as np
+from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
+from sklearn.mixture import GaussianMixture
+from sklearn.neighbors import NearestNeighbors
+
+
+def kmeans(n_clusters, random_state=0, n_init=10, **params):
+    return KMeans(n_clusters, n_init=n_init, random_state=random_state, **params)
+
+
+def gmm(n_clusters, random_state=0, covariance_type="full", n_init=1, **params):
+    return GaussianMixture(n_clusters, covariance_type=covariance_type, n_init=n_init,
+                           random_state=random_state, **params)
+
+
+def agglomerative(n_clusters, random_state=None, linkage="ward", **params):
+    # deterministic: random_state is accepted for a uniform interface and ignored
+    return AgglomerativeClustering(n_clusters, linkage=linkage, **params)
+
+
+class AutoEpsDBSCAN(DBSCAN):
+    """DBSCAN whose eps, when 'auto', is a quantile of the distance to the min_samples-th neighbour
+    (the usual k-distance heuristic), so one setting works across feature scales."""
+
+    def __init__(self, eps="auto", min_samples=10, eps_quantile=0.5, **params):
+        super().__init__(eps=eps, min_samples=min_samples, **params)
+        self.eps_quantile = eps_quantile
+
+    def fit(self, X, y=None, sample_weight=None):
+        if self.eps == "auto":
+            distances, _ = NearestNeighbors(n_neighbors=self.min_samples).fit(X).kneighbors(X)
+            self.eps_ = float(np.quantile(distances[:, -1], self.eps_quantile))
+        else:
+            self.eps_ = float(self.eps)
+        chosen = DBSCAN(eps=self.eps_, min_samples=self.min_samples, metric=self.metric, algorithm=self.algorithm,
+                        leaf_size=self.leaf_size, p=self.p, n_jobs=self.n_jobs).fit(X, sample_weight=sample_weight)
+        self.labels_, self.core_sample_indices_ = chosen.labels_, chosen.core_sample_indices_
+        return self
+
+
+def dbscan(n_clusters=None, random_state=None, **params):
+    # DBSCAN chooses its own number of clusters; n_clusters is ignored
+    return AutoEpsDBSCAN(**params)
+
+
+def hdbscan(n_clusters=None, random_state=None, min_cluster_size=20, **params):
+    import hdbscan as hdbscan_package  # the hdbscan package (McInnes et al.), imported only when used
+
+    return hdbscan_package.HDBSCAN(min_cluster_size=min_cluster_size, **params)

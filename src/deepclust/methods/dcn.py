@@ -1,0 +1,77 @@
+"""DCN: Deep Clustering Network (Yang, Fu, Sidiropoulos, Hong, ICML 2017).
+
+Jointly minimise reconstruction + (lambda / 2) * ||f(x) - M s||^2 by alternating, per
+mini-batch: (1) a network step with assignments and centres fixed, (2) assigning each
+sample of the batch to its nearest centre, (3) moving each centre towards its new members
+with a per-centre step 1/count (online k-means). Counts start at 100, as in the authors'
+code, so early batches do not swing the centres.
+"""
+
+import numpy as np
+import torch
+
+from deepclust import engine
+from deepclust.losses import kmeans_loss, reconstruction_loss
+from deepclust.methods.base import DeepClusterer
+
+
+class DCN(DeepClusterer):
+    def __init__(self, n_clusters=10, *, autoencoder=None, lambda_=1.0, lr=1e-4, batch_size=256,
+                 max_epochs=50, initial_count=100, n_init=20, pretrain_epochs=200,
+                 hidden_dims=(500, 500, 2000), embedding_dim=10, device="auto", random_state=None,
+                 verbose=False):
+        self.n_clusters = n_clusters
+        self.autoencoder = autoencoder
+        self.lambda_ = lambda_
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.initial_count = initial_count
+        self.n_init = n_init
+        self.pretrain_epochs = pretrain_epochs
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _fit(self, data, y, model, generator, seed):
+        kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
+        centers = torch.as_tensor(kmeans.cluster_centers_, dtype=torch.float32, device=data.device)
+        counts = torch.full((self.n_clusters,), float(self.initial_count), device=data.device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
+        progress = engine.Progress("DCN", self.max_epochs, self.verbose)
+        labels = torch.as_tensor(kmeans.labels_, dtype=torch.long, device=data.device)
+        previous = kmeans.labels_
+
+        for epoch in range(self.max_epochs):
+            total = torch.zeros((), device=data.device)
+            for idx in engine.minibatches(len(data), self.batch_size, generator):
+                x = data[idx]
+                # (1) network update with assignments and centres fixed
+                z = model.encoder(x)
+                loss = reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * kmeans_loss(z, centers, labels[idx])
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += loss.detach() * len(idx)
+                # (2) assignments and (3) centres, on the updated embedding. Applying the
+                # 1/count steps of a batch one sample at a time equals this running mean.
+                with torch.no_grad():
+                    z = model.encoder(x)
+                    batch_labels = torch.cdist(z, centers).argmin(1)
+                    labels[idx] = batch_labels
+                    members = torch.zeros(self.n_clusters, device=data.device).index_add_(0, batch_labels, torch.ones_like(batch_labels, dtype=torch.float32))
+                    sums = torch.zeros_like(centers).index_add_(0, batch_labels, z)
+                    counts += members
+                    centers += (sums - members[:, None] * centers) / counts[:, None]
+            epoch_loss = total.item() / len(data)
+            progress.epoch_done(epoch, epoch_loss)
+            current = labels.cpu().numpy()
+            self._monitor({"epoch": epoch + 1, "loss": epoch_loss,
+                           "label_change": float(np.mean(current != previous))}, current, y)
+            previous = current
+
+        self.cluster_centers_ = centers.cpu().numpy()
+        z = engine.full_pass(model.encoder, data)
+        self.labels_ = torch.cdist(z, centers).argmin(1).cpu().numpy()

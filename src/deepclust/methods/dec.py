@@ -1,0 +1,94 @@
+"""DEC: Deep Embedded Clustering (Xie, Girshick, Farhadi, ICML 2016).
+
+Starting from a pretrained encoder and k-means centres in its embedding, minimise
+KL(P || Q) between the Student's t soft assignment Q and the target distribution P. P is
+recomputed on the WHOLE dataset every ``update_interval`` iterations; training stops when
+fewer than ``tol`` of the labels change between two such updates.
+"""
+
+import numpy as np
+import torch
+
+from deepclust import engine
+from deepclust.losses import kl_clustering_loss, student_t_assignment, target_distribution
+from deepclust.methods.base import DeepClusterer
+
+
+class DEC(DeepClusterer):
+
+    def __init__(self, n_clusters=10, *, autoencoder=None, alpha=1.0, optimizer="sgd", lr=0.01,
+                 momentum=0.9, batch_size=256, update_interval=140, tol=0.001, max_epochs=200,
+                 n_init=20, pretrain_epochs=200, hidden_dims=(500, 500, 2000), embedding_dim=10,
+                 device="auto", random_state=None, verbose=False):
+        self.n_clusters = n_clusters
+        self.autoencoder = autoencoder
+        self.alpha = alpha
+        self.optimizer = optimizer
+        self.lr = lr
+        self.momentum = momentum
+        self.batch_size = batch_size
+        self.update_interval = update_interval
+        self.tol = tol
+        self.max_epochs = max_epochs
+        self.n_init = n_init
+        self.pretrain_epochs = pretrain_epochs
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _loss(self, model, x, p, centers):
+        """DEC's loss; IDEC overrides it to add reconstruction."""
+        return kl_clustering_loss(p, student_t_assignment(model.encoder(x), centers, self.alpha))
+
+    def _make_optimizer(self, params):
+        if self.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum)
+        if self.optimizer == "adam":
+            return torch.optim.Adam(params, lr=self.lr)
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
+
+    def _fit(self, data, y, model, generator, seed):
+        name = type(self).__name__
+        kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
+        centers = torch.nn.Parameter(torch.as_tensor(kmeans.cluster_centers_, dtype=torch.float32, device=data.device))
+        optimizer = self._make_optimizer([*model.parameters(), centers])
+        soft_assign = lambda x: student_t_assignment(model.encoder(x), centers, self.alpha)  # noqa: E731
+        progress = engine.Progress(name, self.max_epochs, self.verbose)
+
+        labels = kmeans.labels_
+        iteration, loss_sum, loss_count, converged = 0, torch.zeros((), device=data.device), 0, False
+        for epoch in range(self.max_epochs):
+            for idx in engine.minibatches(len(data), self.batch_size, generator):
+                if iteration % self.update_interval == 0:
+                    q = engine.full_pass(soft_assign, data)
+                    p = target_distribution(q)
+                    new_labels = q.argmax(1).cpu().numpy()
+                    label_change = float(np.mean(new_labels != labels))
+                    labels = new_labels
+                    mean_loss = loss_sum.item() / loss_count if loss_count else float("nan")
+                    if loss_count:
+                        progress.check(epoch, mean_loss)
+                    self._monitor({"epoch": round(iteration * self.batch_size / len(data), 3),
+                                   "iteration": iteration, "loss": mean_loss, "label_change": label_change},
+                                  labels, y)
+                    loss_sum, loss_count = torch.zeros((), device=data.device), 0
+                    if iteration > 0 and label_change < self.tol:
+                        converged = True
+                        break
+                loss = self._loss(model, data[idx], p[idx], centers)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                loss_sum += loss.detach()
+                loss_count += 1
+                iteration += 1
+            if converged:
+                break
+            if self.verbose and (epoch + 1) % progress.every == 0:
+                progress.epoch_done(epoch, self.history_[-1]["loss"] if loss_count == 0 else loss_sum.item() / loss_count)
+
+        self.n_iter_, self.converged_ = iteration, converged
+        self.cluster_centers_ = centers.detach().cpu().numpy()
+        self.labels_ = engine.full_pass(soft_assign, data).argmax(1).cpu().numpy()

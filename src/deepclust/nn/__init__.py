@@ -1,0 +1,1 @@
+"""Networks: autoencoders (and later VAE, GAN pieces). Models save as plain dicts (see io)."""

@@ -1,0 +1,41 @@
+"""Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC/DCN reference code)."""
+
+import numpy as np
+import torch
+
+from deepclust import engine
+from deepclust.losses import reconstruction_loss
+from deepclust.nn.autoencoder import MLPAutoencoder
+
+
+def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
+                         epochs: int = 200, batch_size: int = 256, lr: float = 1e-3,
+                         weight_decay: float = 0.0, device: str = "auto", random_state: int = 0,
+                         verbose: bool = True):
+    """Train an MLP autoencoder on X; return (model, history) with one history row per epoch."""
+    dev = engine.resolve_device(device)
+    generator = engine.seeded_generator(random_state, dev)
+    model = MLPAutoencoder(X.shape[1], hidden_dims, embedding_dim).to(dev)
+    data = engine.as_tensor(X, dev)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    progress = engine.Progress("pretrain", epochs, verbose)
+    history = []
+    for epoch in range(epochs):
+        total = torch.zeros((), device=dev)
+        for idx in engine.minibatches(len(data), batch_size, generator):
+            x = data[idx]
+            loss = reconstruction_loss(model(x), x)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            total += loss.detach() * len(idx)
+        epoch_loss = total.item() / len(data)
+        progress.epoch_done(epoch, epoch_loss)
+        history.append({"epoch": epoch + 1, "loss": epoch_loss})
+    return model.eval(), history
+
+
+def embed(model: torch.nn.Module, X: np.ndarray) -> np.ndarray:
+    """The encoder's embedding of X, computed in large batches on the model's device."""
+    device = next(model.parameters()).device
+    return engine.full_pass(model.encoder, engine.as_tensor(X, device)).cpu().numpy()

@@ -1,0 +1,75 @@
+"""Code fingerprints and config hashes, so that Snakemake reruns exactly what a change touches.
+
+Snakemake sees changes to a rule's script but not to the modules it imports. A job's params
+therefore carry ``code_fingerprint(...)``: a hash of the given deepclust modules and, found by
+reading their ``import`` statements (never importing them), every deepclust module they use.
+Editing methods/dec.py changes DEC's fingerprint only; editing nn/ changes everything that
+builds a network. This module must stay free of heavy imports: the Snakefile loads it.
+"""
+
+import ast
+import hashlib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+PACKAGE = PACKAGE_ROOT.name
+
+
+def module_path(module: str) -> Path:
+    relative = Path(*module.split(".")[1:])
+    candidates = [PACKAGE_ROOT / relative.with_suffix(".py"), PACKAGE_ROOT / relative / "__init__.py"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise ValueError(f"no source file for module {module!r} (looked for {[str(c) for c in candidates]})")
+
+
+@lru_cache(maxsize=None)
+def imported_modules(path: Path) -> tuple[str, ...]:
+    """deepclust modules imported by the file at ``path`` (absolute imports only)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names if alias.name.split(".")[0] == PACKAGE)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == PACKAGE:
+            for alias in node.names:  # `from deepclust import engine` imports the module deepclust.engine
+                sub = f"{node.module}.{alias.name}"
+                try:
+                    module_path(sub)
+                    found.add(sub)
+                except ValueError:
+                    found.add(node.module)
+    return tuple(sorted(found))
+
+
+def dependency_files(*roots: str | Path) -> list[Path]:
+    """Source files of the given modules (names) or files (paths) and everything they import."""
+    pending = [Path(r) if isinstance(r, Path) else module_path(r) for r in roots]
+    seen: set[Path] = set()
+    while pending:
+        path = pending.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        pending.extend(module_path(m) for m in imported_modules(path))
+    return sorted(seen)
+
+
+def code_fingerprint(*roots: str | Path) -> str:
+    """Short hash of the sources of ``roots`` and their deepclust imports (path-independent)."""
+    digest = hashlib.sha256()
+    for path in dependency_files(*roots):
+        name = path.relative_to(PACKAGE_ROOT).as_posix() if path.is_relative_to(PACKAGE_ROOT) else path.name
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
+
+
+def canonical(value) -> str:
+    """JSON with sorted keys: the same settings always give the same string (and hash)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
+
+
+def config_hash(value) -> str:
+    return hashlib.sha256(canonical(value).encode()).hexdigest()[:16]

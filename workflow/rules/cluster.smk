@@ -1,0 +1,31 @@
+rule cluster_deep:
+    input:
+        data=DATA,
+        pretrained=pretrained,
+        tracking=tracking_input(),
+    output:
+        labels=f"{RUN}/labels.npy",
+        metrics=f"{RUN}/metrics.json",
+        history=f"{RUN}/history.json",
+        embedding=f"{RUN}/embedding.npy",
+        model=f"{RUN}/model.pt",
+        run=f"{RUN}/run.json",
+    wildcard_constraints:
+        method=ids_regex(DEEP_METHOD_IDS),
+    params:
+        spec=lambda wildcards: METHODS[wildcards.method],
+        n_clusters=n_clusters,
+        device=config["device"],
+        code=lambda wildcards: fingerprint(
+            "cluster_deep.py",
+            method_registry.module_name(METHODS[wildcards.method]["algorithm"]),
+        ),
+    threads: config["threads"]["train"]
+    resources:
+        gpu=uses_gpu(),
+    log:
+        f"{LOGS}/cluster/{{dataset}}/{{method}}/seed{{seed}}.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/cluster_deep.py"

@@ -1,0 +1,22 @@
+rule pretrain_autoencoder:
+    input:
+        data=DATA,
+        tracking=tracking_input(),
+    output:
+        model=f"{PRETRAIN}/model.pt",
+        history=f"{PRETRAIN}/history.json",
+        embedding=f"{PRETRAIN}/embedding.npy",
+        run=f"{PRETRAIN}/run.json",
+    params:
+        settings=lambda wildcards: NETS[wildcards.net],
+        device=config["device"],
+        code=fingerprint("pretrain.py"),
+    threads: config["threads"]["train"]
+    resources:
+        gpu=uses_gpu(),
+    log:
+        f"{LOGS}/pretrain/{{dataset}}/{{net}}/seed{{seed}}.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/pretrain.py"

@@ -1,0 +1,124 @@
+rule figure_embedding:
+    input:
+        data=DATA,
+        features=embedding_input,
+        labels=lambda wildcards: expand(
+            f"{RUN}/labels.npy",
+            dataset=wildcards.dataset,
+            method=methods_drawn_on(wildcards.space),
+            seed=FIGURE_SEED,
+        ),
+    output:
+        report(
+            f"{FIGURES}/embedding_{{space}}.png",
+            caption="../report/embedding.rst",
+            category="Embeddings",
+            subcategory="{dataset}",
+        ),
+    params:
+        methods=lambda wildcards: methods_drawn_on(wildcards.space),
+        umap=config["umap"],
+        seed=FIGURE_SEED,
+        code=fingerprint("figure_embedding.py"),
+    log:
+        f"{LOGS}/figures/{{dataset}}/embedding_{{space}}.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/figure_embedding.py"
+
+
+rule figure_training_curves:
+    input:
+        runs=lambda wildcards: expand(
+            f"{RUN}/history.json", dataset=wildcards.dataset, method=DEEP_METHOD_IDS, seed=SEEDS
+        ),
+        pretrain=lambda wildcards: expand(
+            f"{PRETRAIN}/history.json",
+            dataset=wildcards.dataset,
+            net=sorted({METHODS[m]["net"] for m in DEEP_METHOD_IDS}),
+            seed=FIGURE_SEED,
+        ),
+    output:
+        report(
+            f"{FIGURES}/training_curves.png",
+            caption="../report/training_curves.rst",
+            category="Training",
+            subcategory="{dataset}",
+        ),
+    params:
+        code=fingerprint("figure_training_curves.py"),
+    log:
+        f"{LOGS}/figures/{{dataset}}/training_curves.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/figure_training_curves.py"
+
+
+rule figure_confusion:
+    input:
+        data=DATA,
+        labels=lambda wildcards: run_files("labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]),
+    output:
+        report(
+            f"{FIGURES}/confusion.png",
+            caption="../report/confusion.rst",
+            category="Confusion matrices",
+            subcategory="{dataset}",
+        ),
+    params:
+        methods=list(METHODS),
+        code=fingerprint("figure_confusion.py"),
+    log:
+        f"{LOGS}/figures/{{dataset}}/confusion.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/figure_confusion.py"
+
+
+rule figure_elbow:
+    input:
+        data=DATA,
+        embeddings=lambda wildcards: [
+            features_of(net, wildcards.dataset, FIGURE_SEED) for net in nets_used()
+        ],
+    output:
+        report(
+            f"{FIGURES}/elbow.png",
+            caption="../report/elbow.rst",
+            category="Choosing k",
+            subcategory="{dataset}",
+        ),
+    params:
+        spaces=input_spaces(),
+        k_range=config["figures"]["elbow_k"],
+        seed=FIGURE_SEED,
+        code=fingerprint("figure_elbow.py"),
+    log:
+        f"{LOGS}/figures/{{dataset}}/elbow.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/figure_elbow.py"
+
+
+rule figure_methods:
+    input:
+        f"{TABLES}/summary.csv",
+    output:
+        report(
+            f"{FIGURES}/methods.png",
+            caption="../report/methods.rst",
+            category="Methods compared",
+            subcategory="{dataset}",
+        ),
+    params:
+        code=fingerprint("figure_methods.py"),
+    log:
+        f"{LOGS}/figures/{{dataset}}/methods.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/figure_methods.py"

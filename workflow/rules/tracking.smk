@@ -1,0 +1,33 @@
+rule init_tracking:
+    output:
+        TRACKING,
+    params:
+        uri=config["tracking"]["uri"],
+        experiment=config["tracking"]["experiment"],
+        artifact_root="results/mlflow/artifacts",
+    log:
+        f"{LOGS}/init_tracking.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/init_tracking.py"
+
+
+rule sync_tracking:
+    input:
+        tracking=TRACKING,
+        runs=run_files("run.json"),
+        pretrained=expand(
+            f"{PRETRAIN}/run.json",
+            dataset=DATASETS,
+            net=nets_used(),
+            seed=SEEDS,
+        ),
+    output:
+        "results/mlflow/synced.json",
+    log:
+        f"{LOGS}/sync_tracking.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    script:
+        "../scripts/sync_tracking.py"

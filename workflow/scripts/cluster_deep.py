@@ -1,0 +1,26 @@
+import time
+
+from deepclust import engine, io, jobs, methods
+
+jobs.start(snakemake)
+engine.set_threads(snakemake.threads)
+dataset, method, seed = snakemake.wildcards.dataset, snakemake.wildcards.method, int(snakemake.wildcards.seed)
+spec = snakemake.params.spec
+X, y, _ = io.load_dataset(snakemake.input.data)
+device = engine.resolve_device(snakemake.params.device)
+
+estimator = methods.get(spec["algorithm"])(
+    n_clusters=snakemake.params.n_clusters, autoencoder=io.load_model(snakemake.input.pretrained, device),
+    device=str(device), random_state=seed, verbose=True, **spec.get("params", {}))
+start = time.perf_counter()
+estimator.fit(X, y)  # y only feeds the ACC/NMI columns of the history, never the training
+seconds = time.perf_counter() - start
+
+embedding = estimator.transform(X)
+io.save_json(snakemake.output.history, estimator.history_)
+io.save_array(snakemake.output.embedding, embedding)
+io.save_model(snakemake.output.model, estimator.autoencoder_)
+jobs.finish_run(snakemake, key=f"{dataset}/{method}/seed{seed}", params={**spec, "seed": seed},
+                tags={"dataset": dataset, "method": method, "seed": seed, "stage": "cluster"}, seconds=seconds,
+                labels=estimator.labels_, X=X, y=y, embedding=embedding, history_file="history.json",
+                artifacts=["history.json", "labels.npy"])

@@ -1,0 +1,14 @@
+from deepclust import io, jobs, tables
+
+jobs.start(snakemake)
+records = []
+for metrics_file, run_file in zip(snakemake.input.metrics, snakemake.input.runs):
+    tags = io.load_json(run_file)["tags"]
+    records.append({"dataset": tags["dataset"], "method": tags["method"], "seed": int(tags["seed"]),
+                    **io.load_json(metrics_file)})
+runs = tables.collect(records)
+summary = tables.summarise(runs)
+runs.to_csv(snakemake.output.runs_csv, index=False)
+summary.to_csv(snakemake.output.csv, index=False)
+with open(snakemake.output.markdown, "w") as f:
+    f.write(tables.markdown(summary))

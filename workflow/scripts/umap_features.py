@@ -1,0 +1,10 @@
+from deepclust import io, jobs
+from deepclust.features import umap_embed
+
+jobs.start(snakemake)
+settings = snakemake.params.settings
+embedding = jobs.load_features(snakemake.input[0])
+features = umap_embed(embedding, n_components=settings["n_components"] or snakemake.params.n_clusters,
+                      n_neighbors=settings["n_neighbors"], min_dist=settings["min_dist"],
+                      random_state=int(snakemake.wildcards.seed))
+io.save_array(snakemake.output[0], features)
