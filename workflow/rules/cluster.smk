@@ -10,8 +10,15 @@ rule cluster_deep:
         embedding=f"{RUN}/embedding.npy",
         model=f"{RUN}/model.pt",
         run=f"{RUN}/run.json",
+    log:
+        f"{LOGS}/cluster/{{dataset}}/{{method}}/seed{{seed}}.log",
     wildcard_constraints:
         method=ids_regex(DEEP_METHOD_IDS),
+    conda:
+        "../../envs/deepclust.yaml"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=uses_gpu(),
     params:
         spec=lambda wildcards: METHODS[wildcards.method],
         n_clusters=n_clusters,
@@ -20,12 +27,5 @@ rule cluster_deep:
             "cluster_deep.py",
             method_registry.module_name(METHODS[wildcards.method]["algorithm"]),
         ),
-    threads: config["threads"]["train"]
-    resources:
-        gpu=uses_gpu(),
-    log:
-        f"{LOGS}/cluster/{{dataset}}/{{method}}/seed{{seed}}.log",
-    conda:
-        "../../envs/deepclust.yaml"
     script:
         "../scripts/cluster_deep.py"

@@ -6,7 +6,6 @@ from snakemake.utils import validate
 from deepclust import methods as method_registry
 from deepclust.provenance import canonical, code_fingerprint
 
-
 validate(config, schema="../../config/schema.yaml")
 
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
@@ -38,20 +37,28 @@ def check_config():
     for method, spec in METHODS.items():
         algorithm = spec["algorithm"]
         if algorithm not in method_registry.ALGORITHMS:
-            fail(f"methods.{method}.algorithm: unknown algorithm {algorithm!r}; valid: {', '.join(known)}")
+            fail(
+                f"methods.{method}.algorithm: unknown algorithm {algorithm!r}; valid: {', '.join(known)}"
+            )
         if algorithm in method_registry.DEEP_METHODS:
             if spec.get("net") not in NETS:
-                fail(f"methods.{method}.net: {spec.get('net')!r} is not a net in 'nets' ({', '.join(NETS)})")
+                fail(
+                    f"methods.{method}.net: {spec.get('net')!r} is not a net in 'nets' ({', '.join(NETS)})"
+                )
             valid = method_registry.init_parameters(algorithm)
             unknown = sorted(set(spec.get("params", {})) - set(valid))
             if unknown:
-                fail(f"methods.{method}.params: unknown parameter(s) {unknown} for {algorithm}; "
-                     f"valid: {', '.join(valid)}")
+                fail(
+                    f"methods.{method}.params: unknown parameter(s) {unknown} for {algorithm}; "
+                    f"valid: {', '.join(valid)}"
+                )
         else:
             space = spec.get("features")
             if space is None or feature_net(space) not in (None, *NETS):
-                fail(f"methods.{method}.features: {space!r} is not 'raw', a net ({', '.join(NETS)}) "
-                     "or 'umap-<net>'")
+                fail(
+                    f"methods.{method}.features: {space!r} is not 'raw', a net ({', '.join(NETS)}) "
+                    "or 'umap-<net>'"
+                )
 
 
 def feature_net(space):
@@ -93,7 +100,9 @@ def n_clusters(wildcards):
 # ---- inputs ------------------------------------------------------------------------
 def pretrained(wildcards):
     net = METHODS[wildcards.method]["net"]
-    return f"{PRETRAIN}/model.pt".format(dataset=wildcards.dataset, net=net, seed=wildcards.seed)
+    return f"{PRETRAIN}/model.pt".format(
+        dataset=wildcards.dataset, net=net, seed=wildcards.seed
+    )
 
 
 def features_of(space, dataset, seed):
@@ -106,17 +115,25 @@ def features_of(space, dataset, seed):
 
 
 def baseline_features(wildcards):
-    return features_of(METHODS[wildcards.method]["features"], wildcards.dataset, wildcards.seed)
+    return features_of(
+        METHODS[wildcards.method]["features"], wildcards.dataset, wildcards.seed
+    )
 
 
 def run_files(name, datasets=None, methods=None, seeds=None):
-    return expand(f"{RUN}/{name}", dataset=datasets or DATASETS, method=methods or list(METHODS),
-                  seed=seeds or SEEDS)
+    return expand(
+        f"{RUN}/{name}",
+        dataset=datasets or DATASETS,
+        method=methods or list(METHODS),
+        seed=seeds or SEEDS,
+    )
 
 
 def nets_used():
     """Nets that some method starts from or clusters the embedding of."""
-    nets = {spec.get("net") or feature_net(spec["features"]) for spec in METHODS.values()}
+    nets = {
+        spec.get("net") or feature_net(spec["features"]) for spec in METHODS.values()
+    }
     return sorted(nets - {None})
 
 
@@ -133,7 +150,9 @@ def embedding_spaces():
 def embedding_input(wildcards):
     space = wildcards.space
     if space in DEEP_METHOD_IDS:
-        return f"{RUN}/embedding.npy".format(dataset=wildcards.dataset, method=space, seed=FIGURE_SEED)
+        return f"{RUN}/embedding.npy".format(
+            dataset=wildcards.dataset, method=space, seed=FIGURE_SEED
+        )
     return features_of(space, wildcards.dataset, FIGURE_SEED)
 
 
@@ -141,11 +160,17 @@ def methods_drawn_on(space):
     """Methods whose clusters are drawn on a space's 2-D map."""
     if space in DEEP_METHOD_IDS:
         return [space]
-    return [m for m in BASELINE_IDS if feature_net(METHODS[m]["features"]) == feature_net(space)]
+    return [
+        m
+        for m in BASELINE_IDS
+        if feature_net(METHODS[m]["features"]) == feature_net(space)
+    ]
 
 
 def figure_files():
-    per_dataset = [f"{FIGURES}/{name}.png" for name in ("methods", "confusion", "elbow")]
+    per_dataset = [
+        f"{FIGURES}/{name}.png" for name in ("methods", "confusion", "elbow")
+    ]
     if DEEP_METHOD_IDS:
         per_dataset.append(f"{FIGURES}/training_curves.png")
     per_dataset.append(f"{FIGURES}/embedding_{{space}}.png")

@@ -10,11 +10,11 @@ rule summary_table:
         ),
         markdown=f"{TABLES}/summary.md",
         runs_csv=f"{TABLES}/runs.csv",
-    params:
-        code=fingerprint("summary_table.py"),
     log:
         f"{LOGS}/summary_table.log",
     conda:
         "../../envs/deepclust.yaml"
+    params:
+        code=fingerprint("summary_table.py"),
     script:
         "../scripts/summary_table.py"

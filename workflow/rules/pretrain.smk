@@ -7,16 +7,16 @@ rule pretrain_autoencoder:
         history=f"{PRETRAIN}/history.json",
         embedding=f"{PRETRAIN}/embedding.npy",
         run=f"{PRETRAIN}/run.json",
-    params:
-        settings=lambda wildcards: NETS[wildcards.net],
-        device=config["device"],
-        code=fingerprint("pretrain.py"),
-    threads: config["threads"]["train"]
-    resources:
-        gpu=uses_gpu(),
     log:
         f"{LOGS}/pretrain/{{dataset}}/{{net}}/seed{{seed}}.log",
     conda:
         "../../envs/deepclust.yaml"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=uses_gpu(),
+    params:
+        settings=lambda wildcards: NETS[wildcards.net],
+        device=config["device"],
+        code=fingerprint("pretrain.py"),
     script:
         "../scripts/pretrain.py"

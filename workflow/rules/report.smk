@@ -15,15 +15,15 @@ rule figure_embedding:
             category="Embeddings",
             subcategory="{dataset}",
         ),
+    log:
+        f"{LOGS}/figures/{{dataset}}/embedding_{{space}}.log",
+    conda:
+        "../../envs/deepclust.yaml"
     params:
         methods=lambda wildcards: methods_drawn_on(wildcards.space),
         umap=config["umap"],
         seed=FIGURE_SEED,
         code=fingerprint("figure_embedding.py"),
-    log:
-        f"{LOGS}/figures/{{dataset}}/embedding_{{space}}.log",
-    conda:
-        "../../envs/deepclust.yaml"
     script:
         "../scripts/figure_embedding.py"
 
@@ -31,7 +31,10 @@ rule figure_embedding:
 rule figure_training_curves:
     input:
         runs=lambda wildcards: expand(
-            f"{RUN}/history.json", dataset=wildcards.dataset, method=DEEP_METHOD_IDS, seed=SEEDS
+            f"{RUN}/history.json",
+            dataset=wildcards.dataset,
+            method=DEEP_METHOD_IDS,
+            seed=SEEDS,
         ),
         pretrain=lambda wildcards: expand(
             f"{PRETRAIN}/history.json",
@@ -46,12 +49,12 @@ rule figure_training_curves:
             category="Training",
             subcategory="{dataset}",
         ),
-    params:
-        code=fingerprint("figure_training_curves.py"),
     log:
         f"{LOGS}/figures/{{dataset}}/training_curves.log",
     conda:
         "../../envs/deepclust.yaml"
+    params:
+        code=fingerprint("figure_training_curves.py"),
     script:
         "../scripts/figure_training_curves.py"
 
@@ -59,7 +62,9 @@ rule figure_training_curves:
 rule figure_confusion:
     input:
         data=DATA,
-        labels=lambda wildcards: run_files("labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]),
+        labels=lambda wildcards: run_files(
+            "labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]
+        ),
     output:
         report(
             f"{FIGURES}/confusion.png",
@@ -67,13 +72,13 @@ rule figure_confusion:
             category="Confusion matrices",
             subcategory="{dataset}",
         ),
-    params:
-        methods=list(METHODS),
-        code=fingerprint("figure_confusion.py"),
     log:
         f"{LOGS}/figures/{{dataset}}/confusion.log",
     conda:
         "../../envs/deepclust.yaml"
+    params:
+        methods=list(METHODS),
+        code=fingerprint("figure_confusion.py"),
     script:
         "../scripts/figure_confusion.py"
 
@@ -91,15 +96,15 @@ rule figure_elbow:
             category="Choosing k",
             subcategory="{dataset}",
         ),
+    log:
+        f"{LOGS}/figures/{{dataset}}/elbow.log",
+    conda:
+        "../../envs/deepclust.yaml"
     params:
         spaces=input_spaces(),
         k_range=config["figures"]["elbow_k"],
         seed=FIGURE_SEED,
         code=fingerprint("figure_elbow.py"),
-    log:
-        f"{LOGS}/figures/{{dataset}}/elbow.log",
-    conda:
-        "../../envs/deepclust.yaml"
     script:
         "../scripts/figure_elbow.py"
 
@@ -114,11 +119,11 @@ rule figure_methods:
             category="Methods compared",
             subcategory="{dataset}",
         ),
-    params:
-        code=fingerprint("figure_methods.py"),
     log:
         f"{LOGS}/figures/{{dataset}}/methods.log",
     conda:
         "../../envs/deepclust.yaml"
+    params:
+        code=fingerprint("figure_methods.py"),
     script:
         "../scripts/figure_methods.py"

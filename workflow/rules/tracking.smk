@@ -1,14 +1,14 @@
 rule init_tracking:
     output:
         TRACKING,
-    params:
-        uri=config["tracking"]["uri"],
-        experiment=config["tracking"]["experiment"],
-        artifact_root="results/mlflow/artifacts",
     log:
         f"{LOGS}/init_tracking.log",
     conda:
         "../../envs/deepclust.yaml"
+    params:
+        uri=config["tracking"]["uri"],
+        experiment=config["tracking"]["experiment"],
+        artifact_root="results/mlflow/artifacts",
     script:
         "../scripts/init_tracking.py"
 

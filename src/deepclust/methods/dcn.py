@@ -15,6 +15,16 @@ from deepclust.losses import kmeans_loss, reconstruction_loss
 from deepclust.methods.base import DeepClusterer
 
 
+def update_centers(centers: torch.Tensor, counts: torch.Tensor, z: torch.Tensor, labels: torch.Tensor) -> None:
+    """DCN's centre step, in place: each sample moves its centre by (z - c) / count after
+    incrementing count. Applied for a whole batch at once this is a running mean, which equals
+    the one-sample-at-a-time updates exactly."""
+    members = torch.zeros_like(counts).index_add_(0, labels, torch.ones_like(labels, dtype=counts.dtype))
+    sums = torch.zeros_like(centers).index_add_(0, labels, z)
+    counts += members
+    centers += (sums - members[:, None] * centers) / counts[:, None]
+
+
 class DCN(DeepClusterer):
     def __init__(self, n_clusters=10, *, autoencoder=None, lambda_=1.0, lr=1e-4, batch_size=256,
                  max_epochs=50, initial_count=100, n_init=20, pretrain_epochs=200,
@@ -55,16 +65,11 @@ class DCN(DeepClusterer):
                 loss.backward()
                 optimizer.step()
                 total += loss.detach() * len(idx)
-                # (2) assignments and (3) centres, on the updated embedding. Applying the
-                # 1/count steps of a batch one sample at a time equals this running mean.
+                # (2) assignments and (3) centres, on the updated embedding
                 with torch.no_grad():
                     z = model.encoder(x)
-                    batch_labels = torch.cdist(z, centers).argmin(1)
-                    labels[idx] = batch_labels
-                    members = torch.zeros(self.n_clusters, device=data.device).index_add_(0, batch_labels, torch.ones_like(batch_labels, dtype=torch.float32))
-                    sums = torch.zeros_like(centers).index_add_(0, batch_labels, z)
-                    counts += members
-                    centers += (sums - members[:, None] * centers) / counts[:, None]
+                    labels[idx] = torch.cdist(z, centers).argmin(1)
+                    update_centers(centers, counts, z, labels[idx])
             epoch_loss = total.item() / len(data)
             progress.epoch_done(epoch, epoch_loss)
             current = labels.cpu().numpy()

@@ -1,0 +1,38 @@
+# make run   : set up .venv (reused while the lock is unchanged) and run the default DAG + report
+# make test  : lint, then the test suite (what CI runs)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+LOCK := envs/requirements.lock
+# The stamp's name carries the hash of the lock and pyproject: changing either rebuilds the venv.
+STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml | sha256sum | cut -c1-16)
+CORES ?= all
+
+.PHONY: venv run report test lint paper bench clean
+
+venv: $(STAMP)
+
+$(STAMP): $(LOCK) pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	rm -f $(VENV)/.installed-*
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+run: venv
+	$(BIN)/snakemake --cores $(CORES)
+	$(BIN)/snakemake --report results/report.html
+
+report: venv
+	$(BIN)/snakemake --report results/report.html
+
+lint: venv
+	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check .
+
+test: lint
+	$(BIN)/python -m pytest -q -rs
+
+clean:
+	rm -rf results .snakemake
