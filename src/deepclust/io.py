@@ -9,6 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 
 @contextmanager
 def atomic_path(path):
@@ -19,6 +22,7 @@ def atomic_path(path):
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the mode a plain open() would
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -26,8 +30,22 @@ def atomic_path(path):
 
 
 def save_json(path, value) -> None:
+    """Strict JSON: NaN and infinities are written as null (other parsers reject bare NaN)."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(value, indent=2, sort_keys=True, default=_json_default) + "\n")
+        tmp.write_text(json.dumps(_finite(value), indent=2, sort_keys=True, default=_json_default,
+                                  allow_nan=False) + "\n")
+
+
+def _finite(value):
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _json_default(value):

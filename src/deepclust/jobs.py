@@ -22,20 +22,20 @@ def load_features(path) -> np.ndarray:
     return io.load_dataset(path)[0] if str(path).endswith(".npz") else np.load(path)
 
 
-def finish_run(snakemake, *, key: str, params: dict, tags: dict, seconds: float, labels=None, X=None, y=None,
-               embedding=None, history_file=None, artifacts=()) -> dict:
-    """Write labels and metrics (when labels are given) and run.json, then mirror to MLflow."""
-    run_dir = Path(snakemake.output.run).parent
+def finish_run(run_dir, tracking_file=None, *, key: str, params: dict, tags: dict, seconds: float, labels=None,
+               X=None, y=None, embedding=None, history_file=None, artifacts=()) -> dict:
+    """Write labels.npy and metrics.json (when labels are given) and run.json into ``run_dir``,
+    then mirror the run to MLflow when a tracking file is given."""
+    run_dir = Path(run_dir)
     metrics_files = []
     metrics = {}
     if labels is not None:
-        io.save_array(snakemake.output.labels, np.asarray(labels, dtype=np.int64))
+        io.save_array(run_dir / "labels.npy", np.asarray(labels, dtype=np.int64))
         metrics = {**evaluate(labels, y, X, embedding), "seconds": seconds}
-        io.save_json(snakemake.output.metrics, metrics)
+        io.save_json(run_dir / "metrics.json", metrics)
         metrics_files = ["metrics.json"]
     write_run_json(run_dir, key=key, params=params, tags=tags, seconds=seconds, metrics_files=metrics_files,
                    history_file=history_file, artifacts=artifacts)
-    tracking_file = snakemake.input.get("tracking")
     if tracking_file:
         tracking.log_run_dir(run_dir, io.load_json(tracking_file))
     print(f"finished {key} in {seconds:.1f}s {metrics}", flush=True)

@@ -1,4 +1,5 @@
-"""Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC/DCN reference code)."""
+"""Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC/DCN reference code),
+optionally denoising: inputs are corrupted by dropout, as in DEC's stacked denoising autoencoder."""
 
 import numpy as np
 import torch
@@ -10,9 +11,12 @@ from deepclust.nn.autoencoder import MLPAutoencoder
 
 def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
                          epochs: int = 200, batch_size: int = 256, lr: float = 1e-3,
-                         weight_decay: float = 0.0, device: str = "auto", random_state: int = 0,
-                         verbose: bool = True):
-    """Train an MLP autoencoder on X; return (model, history) with one history row per epoch."""
+                         weight_decay: float = 0.0, input_dropout: float = 0.0, device: str = "auto",
+                         random_state: int = 0, verbose: bool = True):
+    """Train an MLP autoencoder on X; return (model, history) with one history row per epoch.
+
+    ``input_dropout`` > 0 trains a denoising autoencoder: the input is corrupted by dropout
+    (zeroing that fraction of features) and the clean input is reconstructed."""
     dev = engine.resolve_device(device)
     generator = engine.seeded_generator(random_state, dev)
     model = MLPAutoencoder(X.shape[1], hidden_dims, embedding_dim).to(dev)
@@ -24,7 +28,8 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
         total = torch.zeros((), device=dev)
         for idx in engine.minibatches(len(data), batch_size, generator):
             x = data[idx]
-            loss = reconstruction_loss(model(x), x)
+            noisy = torch.nn.functional.dropout(x, input_dropout) if input_dropout else x
+            loss = reconstruction_loss(model(noisy), x)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()

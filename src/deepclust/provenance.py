@@ -18,7 +18,10 @@ PACKAGE = PACKAGE_ROOT.name
 
 
 def module_path(module: str) -> Path:
-    relative = Path(*module.split(".")[1:])
+    parts = module.split(".")[1:]
+    if not parts:  # the package itself
+        return PACKAGE_ROOT / "__init__.py"
+    relative = Path(*parts)
     candidates = [PACKAGE_ROOT / relative.with_suffix(".py"), PACKAGE_ROOT / relative / "__init__.py"]
     for candidate in candidates:
         if candidate.is_file():

@@ -1,37 +1,57 @@
+# One job for all seeds: each new process pays umap's numba compilation (~20 s or more).
 rule umap_features:
     input:
-        f"{PRETRAIN}/embedding.npy",
+        lambda wildcards: expand(
+            f"{PRETRAIN}/embedding.npy",
+            dataset=wildcards.dataset,
+            net=wildcards.net,
+            seed=SEEDS,
+        ),
     output:
-        UMAP_FEATURES,
+        expand(UMAP_FEATURES, seed=SEEDS, allow_missing=True),
     log:
-        f"{LOGS}/umap_features/{{dataset}}/umap-{{net}}/seed{{seed}}.log",
+        f"{LOGS}/umap_features/{{dataset}}/umap-{{net}}.log",
     conda:
         "../../envs/deepclust.yaml"
     params:
         settings=config["umap"],
         n_clusters=n_clusters,
+        seeds=SEEDS,
         code=fingerprint("umap_features.py"),
     script:
         "../scripts/umap_features.py"
 
 
-rule cluster_baseline:
+# All baselines of a (dataset, seed) run in one job: each fits in well under a second, while
+# a job of its own would spend seconds importing scikit-learn.
+rule cluster_baselines:
     input:
         data=DATA,
-        features=baseline_features,
+        features=lambda wildcards: [
+            features_of(space, wildcards.dataset, wildcards.seed)
+            for space in baseline_spaces()
+        ],
     output:
-        labels=f"{RUN}/labels.npy",
-        metrics=f"{RUN}/metrics.json",
-        run=f"{RUN}/run.json",
+        expand(
+            f"{RUN}/{{file}}",
+            method=BASELINE_IDS,
+            file=["labels.npy", "metrics.json", "run.json"],
+            allow_missing=True,
+        ),
     log:
-        f"{LOGS}/cluster/{{dataset}}/{{method}}/seed{{seed}}.log",
-    wildcard_constraints:
-        method=ids_regex(BASELINE_IDS),
+        f"{LOGS}/cluster/{{dataset}}/baselines-seed{{seed}}.log",
     conda:
         "../../envs/deepclust.yaml"
     params:
-        spec=lambda wildcards: METHODS[wildcards.method],
+        specs={method: METHODS[method] for method in BASELINE_IDS},
+        spaces=baseline_spaces(),
+        run_dirs=lambda wildcards: {
+            method: RUN.format(
+                dataset=wildcards.dataset, method=method, seed=wildcards.seed
+            )
+            for method in BASELINE_IDS
+        },
         n_clusters=n_clusters,
-        code=fingerprint("cluster_baseline.py", "deepclust.methods.baselines"),
+        code=fingerprint("cluster_baselines.py", "deepclust.methods.baselines"),
     script:
-        "../scripts/cluster_baseline.py"
+        "../scripts/cluster_baselines.py"

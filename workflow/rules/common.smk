@@ -114,10 +114,9 @@ def features_of(space, dataset, seed):
     return f"{PRETRAIN}/embedding.npy".format(dataset=dataset, net=space, seed=seed)
 
 
-def baseline_features(wildcards):
-    return features_of(
-        METHODS[wildcards.method]["features"], wildcards.dataset, wildcards.seed
-    )
+def baseline_spaces():
+    """Feature spaces that some baseline clusters."""
+    return sorted({METHODS[method]["features"] for method in BASELINE_IDS})
 
 
 def run_files(name, datasets=None, methods=None, seeds=None):
@@ -147,13 +146,13 @@ def embedding_spaces():
     return [*input_spaces(), *DEEP_METHOD_IDS]
 
 
-def embedding_input(wildcards):
-    space = wildcards.space
+def embedding_input(dataset, space):
+    """File of a space drawn in 2-D, for the first seed."""
     if space in DEEP_METHOD_IDS:
         return f"{RUN}/embedding.npy".format(
-            dataset=wildcards.dataset, method=space, seed=FIGURE_SEED
+            dataset=dataset, method=space, seed=FIGURE_SEED
         )
-    return features_of(space, wildcards.dataset, FIGURE_SEED)
+    return features_of(space, dataset, FIGURE_SEED)
 
 
 def methods_drawn_on(space):
@@ -173,8 +172,8 @@ def figure_files():
     ]
     if DEEP_METHOD_IDS:
         per_dataset.append(f"{FIGURES}/training_curves.png")
-    per_dataset.append(f"{FIGURES}/embedding_{{space}}.png")
-    return expand(per_dataset, dataset=DATASETS, space=embedding_spaces())
+    per_dataset += [f"{FIGURES}/embedding_{space}.png" for space in embedding_spaces()]
+    return expand(per_dataset, dataset=DATASETS)
 
 
 def final_outputs():

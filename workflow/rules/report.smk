@@ -1,31 +1,39 @@
-rule figure_embedding:
+# One job per dataset draws every space: each new process pays umap's numba compilation.
+rule figure_embeddings:
     input:
         data=DATA,
-        features=embedding_input,
-        labels=lambda wildcards: expand(
-            f"{RUN}/labels.npy",
-            dataset=wildcards.dataset,
-            method=methods_drawn_on(wildcards.space),
-            seed=FIGURE_SEED,
+        features=lambda wildcards: [
+            embedding_input(wildcards.dataset, space) for space in embedding_spaces()
+        ],
+        labels=lambda wildcards: run_files(
+            "labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]
         ),
     output:
-        report(
-            f"{FIGURES}/embedding_{{space}}.png",
-            caption="../report/embedding.rst",
-            category="Embeddings",
-            subcategory="{dataset}",
-        ),
+        [
+            report(
+                path,
+                caption="../report/embedding.rst",
+                category="Embeddings",
+                subcategory="{dataset}",
+            )
+            for path in expand(
+                f"{FIGURES}/embedding_{{space}}.png",
+                space=embedding_spaces(),
+                allow_missing=True,
+            )
+        ],
     log:
-        f"{LOGS}/figures/{{dataset}}/embedding_{{space}}.log",
+        f"{LOGS}/figures/{{dataset}}/embeddings.log",
     conda:
         "../../envs/deepclust.yaml"
     params:
-        methods=lambda wildcards: methods_drawn_on(wildcards.space),
-        umap=config["umap"],
+        spaces=embedding_spaces(),
+        methods={space: methods_drawn_on(space) for space in embedding_spaces()},
+        all_methods=list(METHODS),
         seed=FIGURE_SEED,
-        code=fingerprint("figure_embedding.py"),
+        code=fingerprint("figure_embeddings.py"),
     script:
-        "../scripts/figure_embedding.py"
+        "../scripts/figure_embeddings.py"
 
 
 rule figure_training_curves:

@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 from deepclust import engine, io, jobs, methods
 
@@ -20,7 +21,7 @@ embedding = estimator.transform(X)
 io.save_json(snakemake.output.history, estimator.history_)
 io.save_array(snakemake.output.embedding, embedding)
 io.save_model(snakemake.output.model, estimator.autoencoder_)
-jobs.finish_run(snakemake, key=f"{dataset}/{method}/seed{seed}", params={**spec, "seed": seed},
+jobs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking, key=f"{dataset}/{method}/seed{seed}", params={**spec, "seed": seed},
                 tags={"dataset": dataset, "method": method, "seed": seed, "stage": "cluster"}, seconds=seconds,
                 labels=estimator.labels_, X=X, y=y, embedding=embedding, history_file="history.json",
                 artifacts=["history.json", "labels.npy"])

@@ -1,4 +1,5 @@
 import time
+from pathlib import Path
 
 from deepclust import engine, io, jobs
 from deepclust.pretrain import embed, pretrain_autoencoder
@@ -10,14 +11,12 @@ settings = snakemake.params.settings
 X, _, _ = io.load_dataset(snakemake.input.data)
 
 start = time.perf_counter()
-model, history = pretrain_autoencoder(
-    X, settings["hidden_dims"], settings["embedding_dim"], settings["epochs"], settings["batch_size"],
-    settings["lr"], settings["weight_decay"], device=snakemake.params.device, random_state=seed)
+model, history = pretrain_autoencoder(X, **settings, device=snakemake.params.device, random_state=seed)
 seconds = time.perf_counter() - start
 
 io.save_model(snakemake.output.model, model)
 io.save_json(snakemake.output.history, history)
 io.save_array(snakemake.output.embedding, embed(model, X))
-jobs.finish_run(snakemake, key=f"{dataset}/pretrain-{net}/seed{seed}", params={**settings, "seed": seed},
+jobs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking, key=f"{dataset}/pretrain-{net}/seed{seed}", params={**settings, "seed": seed},
                 tags={"dataset": dataset, "method": f"pretrain-{net}", "seed": seed, "stage": "pretrain"},
                 seconds=seconds, history_file="history.json", artifacts=["history.json"])

@@ -25,18 +25,23 @@ class AutoEpsDBSCAN(DBSCAN):
     """DBSCAN whose eps, when 'auto', is a quantile of the distance to the min_samples-th neighbour
     (the usual k-distance heuristic), so one setting works across feature scales."""
 
-    def __init__(self, eps="auto", min_samples=10, eps_quantile=0.5, **params):
-        super().__init__(eps=eps, min_samples=min_samples, **params)
+    def __init__(self, eps="auto", min_samples=10, eps_quantile=0.5, metric="euclidean", metric_params=None,
+                 algorithm="auto", leaf_size=30, p=None, n_jobs=None):
+        super().__init__(eps=eps, min_samples=min_samples, metric=metric, metric_params=metric_params,
+                         algorithm=algorithm, leaf_size=leaf_size, p=p, n_jobs=n_jobs)
         self.eps_quantile = eps_quantile
 
     def fit(self, X, y=None, sample_weight=None):
         if self.eps == "auto":
-            distances, _ = NearestNeighbors(n_neighbors=self.min_samples).fit(X).kneighbors(X)
+            neighbours = NearestNeighbors(n_neighbors=self.min_samples, metric=self.metric, p=self.p,
+                                          metric_params=self.metric_params)
+            distances, _ = neighbours.fit(X).kneighbors(X)
             self.eps_ = float(np.quantile(distances[:, -1], self.eps_quantile))
         else:
             self.eps_ = float(self.eps)
-        chosen = DBSCAN(eps=self.eps_, min_samples=self.min_samples, metric=self.metric, algorithm=self.algorithm,
-                        leaf_size=self.leaf_size, p=self.p, n_jobs=self.n_jobs).fit(X, sample_weight=sample_weight)
+        chosen = DBSCAN(eps=self.eps_, min_samples=self.min_samples, metric=self.metric,
+                        metric_params=self.metric_params, algorithm=self.algorithm, leaf_size=self.leaf_size,
+                        p=self.p, n_jobs=self.n_jobs).fit(X, sample_weight=sample_weight)
         self.labels_, self.core_sample_indices_ = chosen.labels_, chosen.core_sample_indices_
         return self
 

@@ -58,22 +58,22 @@ class DEC(DeepClusterer):
         progress = engine.Progress(name, self.max_epochs, self.verbose)
 
         labels = kmeans.labels_
-        iteration, loss_sum, loss_count, converged = 0, torch.zeros((), device=data.device), 0, False
+        zero = lambda: torch.zeros((), device=data.device)  # noqa: E731
+        iteration, since_update, steps_since_update, converged = 0, zero(), 0, False
         for epoch in range(self.max_epochs):
-            for idx in engine.minibatches(len(data), self.batch_size, generator):
-                if iteration % self.update_interval == 0:
+            epoch_loss, epoch_steps = zero(), 0
+            batches = engine.minibatches(len(data), self.batch_size, generator)
+            for step, idx in enumerate(batches):
+                if iteration % self.update_interval == 0:  # new target P from the whole dataset
                     q = engine.full_pass(soft_assign, data)
                     p = target_distribution(q)
                     new_labels = q.argmax(1).cpu().numpy()
                     label_change = float(np.mean(new_labels != labels))
                     labels = new_labels
-                    mean_loss = loss_sum.item() / loss_count if loss_count else float("nan")
-                    if loss_count:
-                        progress.check(epoch, mean_loss)
-                    self._monitor({"epoch": round(iteration * self.batch_size / len(data), 3),
-                                   "iteration": iteration, "loss": mean_loss, "label_change": label_change},
-                                  labels, y)
-                    loss_sum, loss_count = torch.zeros((), device=data.device), 0
+                    self._monitor({"epoch": round(epoch + step / len(batches), 3), "iteration": iteration,
+                                   "loss": since_update.item() / steps_since_update if steps_since_update
+                                   else float("nan"), "label_change": label_change}, labels, y)
+                    since_update, steps_since_update = zero(), 0
                     if iteration > 0 and label_change < self.tol:
                         converged = True
                         break
@@ -81,13 +81,15 @@ class DEC(DeepClusterer):
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-                loss_sum += loss.detach()
-                loss_count += 1
+                since_update += loss.detach()
+                epoch_loss += loss.detach()
+                steps_since_update += 1
+                epoch_steps += 1
                 iteration += 1
+            if epoch_steps:
+                progress.epoch_done(epoch, epoch_loss.item() / epoch_steps)
             if converged:
                 break
-            if self.verbose and (epoch + 1) % progress.every == 0:
-                progress.epoch_done(epoch, self.history_[-1]["loss"] if loss_count == 0 else loss_sum.item() / loss_count)
 
         self.n_iter_, self.converged_ = iteration, converged
         self.cluster_centers_ = centers.detach().cpu().numpy()

@@ -1,0 +1,138 @@
+import itertools
+
+import pytest
+
+from deepclust import io, provenance, runs, tracking
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """One sqlite store per module: creating it runs MLflow's migrations, which takes seconds."""
+    root = tmp_path_factory.mktemp("mlflow")
+    return {"root": root, "uri": f"sqlite:///{root}/mlflow.db"}
+
+
+@pytest.fixture
+def info(store, tmp_path):
+    """A fresh experiment in the shared store, as init_store writes it for the jobs."""
+    experiment = f"exp{next(_names)}"
+    return tracking.init_store(tmp_path / "tracking.json", store["uri"], experiment, str(store["root"] / "artifacts"))
+
+
+@pytest.fixture
+def client(store):
+    import mlflow
+
+    return mlflow.MlflowClient(store["uri"])
+
+
+def make_run_dir(path, acc=0.9, params=None, history=None):
+    path.mkdir(parents=True, exist_ok=True)
+    io.save_json(path / "metrics.json", {"acc": acc, "n_clusters_found": 3, "silhouette": float("nan")})
+    io.save_json(path / "history.json", history or [{"epoch": 1, "loss": 0.5}, {"epoch": 2, "loss": 0.25}])
+    (path / "note.txt").write_text("artifact")
+    runs.write_run_json(path, key="digits/dec/seed0",
+                        params=params or {"lr": 0.01, "net": {"hidden_dims": [32, 32]}},
+                        tags={"dataset": "digits", "seed": 0}, seconds=1.5, history_file="history.json",
+                        artifacts=["note.txt", "missing.txt"])
+    return path
+
+
+def test_write_run_json(tmp_path):
+    params = {"lr": 0.01, "n": {"a": 1}}
+    make_run_dir(tmp_path, params=params)
+    run = io.load_json(tmp_path / "run.json")
+    assert run["key"] == "digits/dec/seed0" and run["seconds"] == 1.5 and run["params"] == params
+    assert run["tags"]["seed"] == "0"  # tags are strings
+    assert run["tags"]["config_hash"] == provenance.config_hash(params)
+    assert run["tags"]["git_commit"]
+    assert run["metrics_files"] == ["metrics.json"] and run["history_file"] == "history.json"
+
+
+def test_init_store_is_idempotent(store, tmp_path, info):
+    again = tracking.init_store(tmp_path / "again.json", store["uri"], info["experiment"], str(tmp_path))
+    assert again == info
+    assert io.load_json(tmp_path / "tracking.json") == info
+    assert set(info) == {"uri", "experiment", "experiment_id"}
+
+
+def test_log_run_dir_mirrors_the_run_once(tmp_path, info, client):
+    run_dir = make_run_dir(tmp_path / "run")
+    run_id = tracking.log_run_dir(run_dir, info)
+    assert isinstance(run_id, str) and run_id
+    assert tracking.log_run_dir(run_dir, info) == run_id
+    found = client.search_runs([info["experiment_id"]])
+    assert [r.info.run_id for r in found] == [run_id]
+
+    run = found[0]
+    assert run.info.status == "FINISHED"
+    assert run.data.metrics["acc"] == 0.9 and run.data.metrics["n_clusters_found"] == 3.0
+    assert "silhouette" not in run.data.metrics  # NaN is not logged
+    assert run.data.params == {"lr": "0.01", "net.hidden_dims": "[32, 32]"}
+    tags = run.data.tags
+    assert tags[tracking.RUN_KEY_TAG] == "digits/dec/seed0" and tags["mlflow.runName"] == "digits/dec/seed0"
+    assert tags["dataset"] == "digits" and tags["seed"] == "0"
+    history = client.get_metric_history(run_id, "history.loss")
+    assert sorted((m.step, m.value) for m in history) == [(1, 0.5), (2, 0.25)]
+    assert [a.path for a in client.list_artifacts(run_id)] == ["note.txt"]
+
+
+def test_changed_metrics_make_a_new_run(tmp_path, info, client):
+    run_dir = make_run_dir(tmp_path / "run")
+    first = tracking.log_run_dir(run_dir, info)
+    io.save_json(run_dir / "metrics.json", {"acc": 0.95})
+    second = tracking.log_run_dir(run_dir, info)
+    assert second is not None and second != first
+    assert tracking.log_run_dir(run_dir, info) == second
+    assert len(client.search_runs([info["experiment_id"]])) == 2
+    assert client.get_run(second).data.metrics["acc"] == 0.95
+
+
+def test_changed_params_make_a_new_run(tmp_path, info, client):
+    first = tracking.log_run_dir(make_run_dir(tmp_path / "run"), info)
+    second = tracking.log_run_dir(make_run_dir(tmp_path / "run", params={"lr": 0.02}), info)
+    assert second != first
+    assert len(client.search_runs([info["experiment_id"]])) == 2
+
+
+def test_an_unfinished_run_with_the_same_result_is_not_reused(tmp_path, info, client):
+    run_dir = make_run_dir(tmp_path / "run")
+    digest = tracking.result_hash(run_dir, io.load_json(run_dir / "run.json"))
+    crashed = client.create_run(info["experiment_id"], tags={tracking.RUN_KEY_TAG: "digits/dec/seed0",
+                                                             tracking.RESULT_HASH_TAG: digest})
+    run_id = tracking.log_run_dir(run_dir, info)
+    assert run_id != crashed.info.run_id
+    assert client.get_run(run_id).info.status == "FINISHED"
+
+
+def test_history_step_is_the_iteration_when_present(tmp_path, info, client):
+    history = [{"epoch": 0.0, "iteration": 0, "loss": float("nan"), "acc": 0.5},
+               {"epoch": 1.5, "iteration": 140, "loss": 0.3, "acc": 0.75}]
+    run_id = tracking.log_run_dir(make_run_dir(tmp_path / "run", history=history), info)
+    assert [(m.step, m.value) for m in client.get_metric_history(run_id, "history.loss")] == [(140, 0.3)]
+    assert sorted((m.step, m.value) for m in client.get_metric_history(run_id, "history.acc")) == \
+        [(0, 0.5), (140, 0.75)]
+    assert "history.epoch" not in client.get_run(run_id).data.metrics
+
+
+def test_unreachable_server_returns_none_without_raising(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    run_dir = make_run_dir(tmp_path / "run")
+    assert tracking.log_run_dir(run_dir, {"uri": "http://127.0.0.1:9", "experiment": "x",
+                                          "experiment_id": "1"}) is None
+    assert f"MLflow logging of {run_dir} failed" in capsys.readouterr().err
+
+
+def test_missing_run_json_returns_none(tmp_path, info):
+    assert tracking.log_run_dir(tmp_path / "nothing-here", info) is None
+
+
+def test_tracking_uri_precedence(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    assert tracking.tracking_uri(None) == "sqlite:///results/mlflow.db"
+    assert tracking.tracking_uri("http://config:5000") == "http://config:5000"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://env:5000")
+    assert tracking.tracking_uri("http://config:5000") == "http://env:5000"

@@ -1,0 +1,222 @@
+"""Shared helpers of the workflow tests: copy the workflow into a temporary directory, write a tiny
+config there, run the venv's snakemake in it and read what it printed.
+
+Every test works on a copy (Snakefile, workflow/, config/, profiles/, envs/ and src/), never on
+the checkout: jobs import the copy's src/ (PYTHONPATH), so tests may edit library code freely.
+The one full run is shared by the whole session (``finished_workflow``); tests that need to
+change something first copy the finished directory (results and .snakemake metadata included,
+modification times preserved) and change the copy.
+"""
+
+import copy
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+WORKFLOW_PATHS = ["Snakefile", "workflow", "config", "profiles", "envs", "src"]
+FULL_RUN_TIMEOUT = 1800  # seconds; the tiny run takes a few minutes on two busy cores
+DRY_RUN_TIMEOUT = 300
+
+DATASET = "digits"
+N_SAMPLES = 300
+SEEDS = [0, 1]
+DEEP_METHODS = ["dec", "idec", "dcn"]
+BASELINES = ["kmeans-raw", "gmm-ae", "dbscan-raw", "hdbscan-umap-ae"]
+METHODS = DEEP_METHODS + BASELINES
+DEEP_PARAMS = {"max_epochs": 2, "update_interval": 5, "batch_size": 64}
+
+# Tiny but complete: every rule runs (deep methods, raw / embedding / UMAP baselines, all figures,
+# MLflow). Key order matters to test_rerun_plans (it is written as is, not sorted).
+TINY_CONFIG = {
+    "device": "cpu",
+    "seeds": SEEDS,
+    "threads": {"train": 1},
+    "datasets": {DATASET: {"n_clusters": 10, "preprocess": "minmax", "subsample": N_SAMPLES}},
+    "nets": {"ae": {"hidden_dims": [32, 32], "embedding_dim": 4, "epochs": 2, "batch_size": 64}},
+    "methods": {
+        "dec": {"algorithm": "dec", "net": "ae", "params": dict(DEEP_PARAMS)},
+        "idec": {"algorithm": "idec", "net": "ae", "params": {**DEEP_PARAMS, "gamma": 0.1}},
+        "dcn": {"algorithm": "dcn", "net": "ae", "params": {"max_epochs": 2, "batch_size": 64}},
+        "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
+        "gmm-ae": {"algorithm": "gmm", "features": "ae"},
+        "dbscan-raw": {"algorithm": "dbscan", "features": "raw"},
+        "hdbscan-umap-ae": {"algorithm": "hdbscan", "features": "umap-ae"},
+    },
+    "figures": {"elbow_k": [2, 4]},
+    "tracking": {"enabled": True},
+}
+
+
+def tiny_config() -> dict:
+    return copy.deepcopy(TINY_CONFIG)
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A fresh copy of the workflow and the library, without results."""
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc")
+    for name in WORKFLOW_PATHS:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=ignore)
+        elif source.exists():
+            shutil.copy2(source, dest / name)
+    return dest
+
+
+def copy_tree(source: Path, dest: Path) -> Path:
+    """A copy of a (finished) workflow directory: results, metadata and mtimes included."""
+    shutil.copytree(source, dest, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    return dest
+
+
+def config_path(workdir: Path) -> Path:
+    return workdir / "config" / "config.yaml"
+
+
+def write_config(workdir: Path, config: dict) -> None:
+    """Replace config/config.yaml (a --configfile would be merged into the default config)."""
+    config_path(workdir).write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def read_config(workdir: Path) -> dict:
+    return yaml.safe_load(config_path(workdir).read_text())
+
+
+def snakemake_env(workdir: Path) -> dict:
+    env = dict(os.environ)
+    env.pop("MLFLOW_TRACKING_URI", None)  # the default sqlite store under results/
+    env["PYTHONPATH"] = str(workdir / "src")  # the copy's library, not the checkout's
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        env.setdefault(var, "1")  # two cores: no oversubscription inside jobs
+    return env
+
+
+@dataclass
+class Result:
+    returncode: int
+    output: str  # stdout and stderr together, as a user sees them
+    seconds: float
+
+    def tail(self, n: int = 80) -> str:
+        return "\n".join(self.output.splitlines()[-n:])
+
+
+def run_snakemake(workdir: Path, *args: str, timeout: float = DRY_RUN_TIMEOUT) -> Result:
+    command = [str(SNAKEMAKE), "--cores", "2", *args]
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, cwd=workdir, env=snakemake_env(workdir), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as expired:
+        output = expired.stdout or ""
+        output = output.decode(errors="replace") if isinstance(output, bytes) else output
+        pytest.fail(f"snakemake {' '.join(args)} ran over {timeout}s in {workdir}:\n{output[-5000:]}")
+    return Result(done.returncode, done.stdout, time.perf_counter() - start)
+
+
+# ---- reading `snakemake -n` -----------------------------------------------------------------
+# A dry run prints one block per planned job:
+#
+#   [Mon Nov 23 15:44:10 2026]
+#   rule cluster_deep:            (or "localrule ...", "checkpoint ...")
+#       input: ...
+#       output: results/runs/digits/dec/seed0/labels.npy, results/runs/digits/dec/seed0/metrics.json, ...
+#       ...
+#       wildcards: dataset=digits, method=dec, seed=0     (absent for rules without wildcards)
+#       resources: tmpdir=/tmp
+#
+# and, when nothing is to be done, "Nothing to be done (all requested files are present and up to date)."
+_RULE = re.compile(r"^(?:local)?(?:rule|checkpoint) (\S+):$")
+_FIELD = re.compile(r"^\s+(wildcards|output): (.*)$")
+
+Job = tuple[str, tuple[tuple[str, str], ...]]  # (rule, ((wildcard, value), ...))
+
+
+@dataclass
+class Plan:
+    """The jobs a dry run plans: (rule, wildcards) pairs and the files they would write."""
+    jobs: set[Job]
+    outputs: set[str]
+
+    @property
+    def rules(self) -> set[str]:
+        return {rule for rule, _ in self.jobs}
+
+    def of_rule(self, rule: str) -> set[Job]:
+        return {j for j in self.jobs if j[0] == rule}
+
+    def writes_under(self, prefix: str) -> bool:
+        return any(path.startswith(prefix) for path in self.outputs)
+
+
+def parse_dry_run(output: str) -> Plan:
+    jobs, outputs = [], set()
+    for line in output.splitlines():
+        if match := _RULE.match(line):
+            jobs.append([match.group(1), ()])
+        elif jobs and (match := _FIELD.match(line)):
+            field, value = match.groups()
+            if field == "wildcards":
+                pairs = (item.split("=", 1) for item in value.split(", "))
+                jobs[-1][1] = tuple(sorted((k, v) for k, v in pairs))
+            else:
+                outputs.update(value.split(", "))
+    return Plan({(rule, wildcards) for rule, wildcards in jobs}, outputs)
+
+
+def job(rule: str, **wildcards) -> Job:
+    return rule, tuple(sorted((k, str(v)) for k, v in wildcards.items()))
+
+
+NOTHING_TO_BE_DONE = "Nothing to be done"
+
+
+# ---- fixtures --------------------------------------------------------------------------------
+@dataclass
+class Workflow:
+    path: Path
+    run: Result
+
+
+@pytest.fixture(scope="session")
+def pristine_workflow(tmp_path_factory) -> Path:
+    """The workflow with the tiny config, never run (tests copy it before changing it)."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("pristine") / "wf")
+    write_config(workdir, tiny_config())
+    return workdir
+
+
+@pytest.fixture
+def fresh_copy(pristine_workflow, tmp_path) -> Path:
+    return copy_tree(pristine_workflow, tmp_path / "wf")
+
+
+@pytest.fixture(scope="session")
+def finished_workflow(pristine_workflow, tmp_path_factory) -> Workflow:
+    """The tiny config run to the end once per session; tests must not change it (copy it)."""
+    workdir = copy_tree(pristine_workflow, tmp_path_factory.mktemp("full") / "wf")
+    result = run_snakemake(workdir, timeout=FULL_RUN_TIMEOUT)
+    print(f"\nfull workflow run: {result.seconds:.0f}s")
+    if result.returncode != 0:
+        logs = "\n".join(f"--- {p.relative_to(workdir)}\n{p.read_text()[-2000:]}"
+                         for p in sorted((workdir / "results" / "logs").rglob("*.log"))) \
+            if (workdir / "results" / "logs").is_dir() else ""
+        pytest.fail(f"the full workflow run failed (rc {result.returncode}):\n{result.tail(150)}\n{logs}")
+    return Workflow(workdir, result)
+
+
+@pytest.fixture
+def finished_copy(finished_workflow, tmp_path) -> Path:
+    """A private copy of the finished run, to change and dry-run."""
+    return copy_tree(finished_workflow.path, tmp_path / "wf")

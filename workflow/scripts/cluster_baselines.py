@@ -1,0 +1,20 @@
+import time
+
+from deepclust import io, jobs, methods
+
+jobs.start(snakemake)
+dataset, seed = snakemake.wildcards.dataset, int(snakemake.wildcards.seed)
+X, y, _ = io.load_dataset(snakemake.input.data)
+spaces = {space: jobs.load_features(path) for space, path in zip(snakemake.params.spaces, snakemake.input.features)}
+
+for method, spec in snakemake.params.specs.items():
+    features = spaces[spec["features"]]
+    estimator = methods.get(spec["algorithm"])(snakemake.params.n_clusters, random_state=seed,
+                                               **spec.get("params", {}))
+    start = time.perf_counter()
+    labels = estimator.fit_predict(features)
+    seconds = time.perf_counter() - start
+    jobs.finish_run(snakemake.params.run_dirs[method], key=f"{dataset}/{method}/seed{seed}",
+                    params={**spec, "seed": seed},
+                    tags={"dataset": dataset, "method": method, "seed": seed, "stage": "baseline"},
+                    seconds=seconds, labels=labels, X=X, y=y, embedding=features)
