@@ -79,25 +79,3 @@ def load_dataset(path):
     """(X, y or None, meta) from a prepared results/data/{dataset}.npz."""
     with np.load(path) as data:
         return data["X"], (data["y"] if "y" in data else None), json.loads(str(data["meta"]))
-
-
-def save_model(path, model) -> None:
-    """A network as {config, state_dict}: plain tensors and values, loadable with weights_only=True."""
-    import torch
-
-    with atomic_path(path) as tmp:
-        torch.save({"config": model.config, "state_dict": model.state_dict()}, tmp)
-
-
-def load_model(path, device="cpu"):
-    import torch
-
-    from deepclust.nn.autoencoder import build
-
-    try:
-        saved = torch.load(path, map_location=device, weights_only=True)
-        model = build(saved["config"])
-        model.load_state_dict(saved["state_dict"])
-    except Exception as error:
-        raise ValueError(f"{path} is not a deepclust model file ({type(error).__name__}: {error})") from error
-    return model.to(device).eval()

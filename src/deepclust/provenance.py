@@ -15,6 +15,9 @@ from pathlib import Path
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_ROOT.name
+# Modules that never change a result: reached through imports they are left out, so editing
+# the MLflow mirror does not recompute everything (the tracking rules name it themselves).
+NOT_RESULT_AFFECTING = {f"{PACKAGE}.tracking"}
 
 
 def module_path(module: str) -> Path:
@@ -48,7 +51,8 @@ def imported_modules(path: Path) -> tuple[str, ...]:
 
 
 def dependency_files(*roots: str | Path) -> list[Path]:
-    """Source files of the given modules (names) or files (paths) and everything they import."""
+    """Source files of the given modules (names) or files (paths) and everything they import,
+    except NOT_RESULT_AFFECTING modules reached through imports."""
     pending = [Path(r) if isinstance(r, Path) else module_path(r) for r in roots]
     seen: set[Path] = set()
     while pending:
@@ -56,7 +60,7 @@ def dependency_files(*roots: str | Path) -> list[Path]:
         if path in seen:
             continue
         seen.add(path)
-        pending.extend(module_path(m) for m in imported_modules(path))
+        pending.extend(module_path(m) for m in imported_modules(path) if m not in NOT_RESULT_AFFECTING)
     return sorted(seen)
 
 

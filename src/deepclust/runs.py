@@ -1,10 +1,14 @@
-"""What every run directory holds besides its results: run.json with the run's key, params and
-tags (dataset, method, seed, config hash, git commit). Tracking and tables read it."""
+"""Finishing a run directory: labels.npy, metrics.json and run.json (the run's key, params and
+tags: dataset, method, seed, config hash, git commit), then the MLflow mirror."""
 
 import subprocess
 from pathlib import Path
 
+import numpy as np
+
+from deepclust import io, tracking
 from deepclust.io import save_json
+from deepclust.metrics import evaluate
 from deepclust.provenance import config_hash
 
 
@@ -28,3 +32,23 @@ def write_run_json(run_dir, *, key: str, params: dict, tags: dict, seconds: floa
         "history_file": history_file,
         "artifacts": list(artifacts),
     })
+
+
+def finish_run(run_dir, tracking_file=None, *, key: str, params: dict, tags: dict, seconds: float, labels=None,
+               X=None, y=None, embedding=None, history_file=None, artifacts=()) -> dict:
+    """Write labels.npy and metrics.json (when labels are given) and run.json into ``run_dir``,
+    then mirror the run to MLflow when a tracking file is given."""
+    run_dir = Path(run_dir)
+    metrics_files = []
+    metrics = {}
+    if labels is not None:
+        io.save_array(run_dir / "labels.npy", np.asarray(labels, dtype=np.int64))
+        metrics = {**evaluate(labels, y, X, embedding), "seconds": seconds}
+        io.save_json(run_dir / "metrics.json", metrics)
+        metrics_files = ["metrics.json"]
+    write_run_json(run_dir, key=key, params=params, tags=tags, seconds=seconds, metrics_files=metrics_files,
+                   history_file=history_file, artifacts=artifacts)
+    if tracking_file:
+        tracking.log_run_dir(run_dir, io.load_json(tracking_file))
+    print(f"finished {key} in {seconds:.1f}s {metrics}", flush=True)
+    return metrics

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import torch
 
+from deepclust.nn import autoencoder
 from deepclust import io
 from deepclust.nn.autoencoder import MLPAutoencoder
 
@@ -79,8 +80,8 @@ def test_model_round_trip_gives_identical_outputs(tmp_path):
     torch.manual_seed(0)
     model = MLPAutoencoder(6, (5, 4), 2).eval()
     path = tmp_path / "ae.pt"
-    io.save_model(path, model)
-    loaded = io.load_model(path)
+    autoencoder.save(path, model)
+    loaded = autoencoder.load(path)
     assert isinstance(loaded, MLPAutoencoder) and not loaded.training
     assert loaded.config == model.config
     x = torch.randn(9, 6)
@@ -93,7 +94,7 @@ def test_load_model_on_garbage_names_the_path(tmp_path):
     path = tmp_path / "garbage.pt"
     path.write_bytes(b"this is not a model")
     with pytest.raises(ValueError, match=f"{path} is not a deepclust model file"):
-        io.load_model(path)
+        autoencoder.load(path)
 
 
 class Foreign:
@@ -107,18 +108,18 @@ def test_load_model_on_a_pickled_foreign_object_names_the_path(tmp_path, payload
     with open(path, "wb") as f:
         pickle.dump(payload, f, protocol=2)
     with pytest.raises(ValueError, match=f"{path} is not a deepclust model file"):
-        io.load_model(path)
+        autoencoder.load(path)
 
 
 def test_load_model_on_a_torch_file_without_a_model(tmp_path):
     path = tmp_path / "weights.pt"
     torch.save({"state_dict": {}}, path)
     with pytest.raises(ValueError, match=f"{path} is not a deepclust model file \\(KeyError"):
-        io.load_model(path)
+        autoencoder.load(path)
     torch.save({"config": {"kind": "mlp", "input_dim": 3, "hidden_dims": [2], "embedding_dim": 1},
                 "state_dict": {}}, path)
     with pytest.raises(ValueError, match="is not a deepclust model file"):
-        io.load_model(path)
+        autoencoder.load(path)
 
 
 def test_atomic_writes_honour_the_umask_like_plain_writes(tmp_path):

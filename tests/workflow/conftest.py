@@ -3,17 +3,20 @@ config there, run the venv's snakemake in it and read what it printed.
 
 Every test works on a copy (Snakefile, workflow/, config/, profiles/, envs/ and src/), never on
 the checkout: jobs import the copy's src/ (PYTHONPATH), so tests may edit library code freely.
-The one full run is shared by the whole session (``finished_workflow``); tests that need to
-change something first copy the finished directory (results and .snakemake metadata included,
-modification times preserved) and change the copy.
+The one full run is shared by the whole session (``finished_workflow``). It starts in the
+background right after collection, and the tests that do not need it run first, meanwhile.
+Tests that change something first copy the finished directory (results and .snakemake metadata
+included, modification times preserved) and change the copy.
 """
 
 import copy
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -182,6 +185,75 @@ def job(rule: str, **wildcards) -> Job:
 NOTHING_TO_BE_DONE = "Nothing to be done"
 
 
+# ---- the full run, started in the background ------------------------------------------------
+class BackgroundRun:
+    """`snakemake --cores 2` on a fresh copy with the tiny config, in a process of its own.
+
+    Started as soon as collection is over when a selected test needs it, so that the tests that
+    do not (bad configs, lint) run while it works instead of after it."""
+
+    def __init__(self, timeout: float = FULL_RUN_TIMEOUT):
+        self.workdir = copy_workflow(Path(tempfile.mkdtemp(prefix="deepclust-workflow-")) / "wf")
+        write_config(self.workdir, tiny_config())
+        self.timeout = timeout
+        self.log_path = self.workdir.parent / "snakemake.log"
+        self.started = time.perf_counter()
+        with open(self.log_path, "w") as log:
+            self.process = subprocess.Popen([str(SNAKEMAKE), "--cores", "2"], cwd=self.workdir,
+                                            env=snakemake_env(self.workdir), stdout=log,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self.result: Result | None = None
+
+    def wait(self) -> Result:
+        if self.result is None:
+            remaining = self.timeout - (time.perf_counter() - self.started)
+            try:
+                returncode = self.process.wait(timeout=max(remaining, 1))
+            except subprocess.TimeoutExpired:
+                self.stop()
+                returncode = -1
+            self.result = Result(returncode, self.log_path.read_text(errors="replace"),
+                                 time.perf_counter() - self.started)
+        return self.result
+
+    def stop(self) -> None:
+        """End the run (and its jobs: its own process group) if it is still going."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.workdir.parent, ignore_errors=True)
+
+
+_full_run: BackgroundRun | None = None
+
+
+def pytest_collection_modifyitems(items):
+    """Tests that need the full run last (stable otherwise), so the others overlap with it."""
+    items.sort(key=lambda item: "finished_workflow" in getattr(item, "fixturenames", ()))
+
+
+def pytest_collection_finish(session):
+    global _full_run
+    needed = any("finished_workflow" in getattr(item, "fixturenames", ()) for item in session.items)
+    if needed and not session.config.option.collectonly:
+        _full_run = BackgroundRun()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _full_run is not None:
+        _full_run.stop()
+        if exitstatus == 0:
+            _full_run.cleanup()
+        else:
+            print(f"\nthe full workflow run is kept in {_full_run.workdir}")
+
+
 # ---- fixtures --------------------------------------------------------------------------------
 @dataclass
 class Workflow:
@@ -203,16 +275,18 @@ def fresh_copy(pristine_workflow, tmp_path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def finished_workflow(pristine_workflow, tmp_path_factory) -> Workflow:
+def finished_workflow() -> Workflow:
     """The tiny config run to the end once per session; tests must not change it (copy it)."""
-    workdir = copy_tree(pristine_workflow, tmp_path_factory.mktemp("full") / "wf")
-    result = run_snakemake(workdir, timeout=FULL_RUN_TIMEOUT)
-    print(f"\nfull workflow run: {result.seconds:.0f}s")
+    assert _full_run is not None, "pytest_collection_finish starts the full run"
+    result = _full_run.wait()
+    workdir = _full_run.workdir
+    print(f"\nfull workflow run: {result.seconds:.0f}s (rc {result.returncode})")
     if result.returncode != 0:
+        logs_dir = workdir / "results" / "logs"
         logs = "\n".join(f"--- {p.relative_to(workdir)}\n{p.read_text()[-2000:]}"
-                         for p in sorted((workdir / "results" / "logs").rglob("*.log"))) \
-            if (workdir / "results" / "logs").is_dir() else ""
-        pytest.fail(f"the full workflow run failed (rc {result.returncode}):\n{result.tail(150)}\n{logs}")
+                         for p in sorted(logs_dir.rglob("*.log"))) if logs_dir.is_dir() else ""
+        what = f"ran over {FULL_RUN_TIMEOUT}s" if result.returncode == -1 else f"failed (rc {result.returncode})"
+        pytest.fail(f"the full workflow run {what}:\n{result.tail(150)}\n{logs}")
     return Workflow(workdir, result)
 
 

@@ -52,7 +52,7 @@ def assert_no_upstream_work(planned, result):
     """Nothing before the clustering: no dataset, no pretraining, no UMAP features."""
     assert not planned.of_rule("prepare_dataset"), result.tail(200)
     assert not planned.of_rule("pretrain_autoencoder"), result.tail(200)
-    assert not planned.writes_under(f"results/features/"), result.tail(200)
+    assert not planned.writes_under("results/features/"), result.tail(200)
 
 
 def test_unchanged_copy_plans_nothing(finished_copy):
@@ -70,6 +70,7 @@ def test_dec_hyperparameter_reruns_dec_and_what_reads_it(finished_copy):
     planned, result = plan(finished_copy)
 
     assert planned.of_rule("cluster_deep") == deep("dec"), result.tail(200)
+    assert {"summary_table", "sync_tracking"} <= planned.rules
     assert_no_upstream_work(planned, result)
     assert not any(planned.writes_under(run_files(m)) for m in BASELINES), result.tail(200)
     assert {"results/tables/summary.csv", "results/tables/summary.md", "results/mlflow/synced.json",
@@ -104,11 +105,6 @@ def test_editing_the_autoencoder_reruns_pretraining_and_deep_methods(finished_co
     assert planned.writes_under(run_files("gmm-ae")) and planned.writes_under(run_files("hdbscan-umap-ae"))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "io.load_model imports deepclust.nn.autoencoder (lazily, but provenance reads every import), "
-    "and every script imports io through jobs, so every job's code fingerprint includes "
-    "nn/autoencoder.py: editing it reruns prepare_dataset and, by the dataset's new mtime, "
-    "the whole workflow"))
 def test_editing_the_autoencoder_does_not_rerun_dataset_preparation(finished_copy):
     append_comment(finished_copy, "nn/autoencoder.py")
     planned, result = plan(finished_copy)
@@ -138,11 +134,6 @@ def spell_out_a_default(config):
     return config
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "rule params hold raw config dicts (prepare_dataset's and pretrain_autoencoder's settings, "
-    "the methods' specs); Snakemake compares repr(dict), which depends on key order, and "
-    "validate() appends defaults after the given keys, so the same values in another order rerun "
-    "the jobs and everything downstream"))
 @pytest.mark.parametrize("change", [reorder_settings, spell_out_a_default])
 def test_same_values_in_another_order_plan_nothing(finished_copy, change):
     config = read_config(finished_copy)

@@ -14,7 +14,7 @@ rule umap_features:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        settings=config["umap"],
+        settings=sorted_settings(config["umap"]),
         n_clusters=n_clusters,
         seeds=SEEDS,
         code=fingerprint("umap_features.py"),
@@ -43,7 +43,7 @@ rule cluster_baselines:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        specs={method: METHODS[method] for method in BASELINE_IDS},
+        specs=sorted_settings({method: METHODS[method] for method in BASELINE_IDS}),
         spaces=baseline_spaces(),
         run_dirs=lambda wildcards: {
             method: RUN.format(

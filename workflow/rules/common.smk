@@ -1,4 +1,5 @@
 # Helpers and the path of every output. No rules here.
+import json
 import re
 
 from snakemake.utils import validate
@@ -89,8 +90,10 @@ def fingerprint(script, *modules):
     return code_fingerprint(SCRIPTS / script, *modules)
 
 
-def dataset_settings(dataset):
-    return canonical(config["datasets"][dataset])
+def sorted_settings(settings):
+    """Settings with keys sorted at every level: Snakemake compares params by repr, so key order
+    (and defaults that validate() appends) must not look like a change."""
+    return json.loads(canonical(settings))
 
 
 def n_clusters(wildcards):

@@ -6,7 +6,9 @@ rule prepare_dataset:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        settings=lambda wildcards: config["datasets"][wildcards.dataset],
+        settings=lambda wildcards: sorted_settings(
+            config["datasets"][wildcards.dataset]
+        ),
         code=fingerprint("prepare_dataset.py"),
     script:
         "../scripts/prepare_dataset.py"

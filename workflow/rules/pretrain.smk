@@ -15,7 +15,7 @@ rule pretrain_autoencoder:
     resources:
         gpu=uses_gpu(),
     params:
-        settings=lambda wildcards: NETS[wildcards.net],
+        settings=lambda wildcards: sorted_settings(NETS[wildcards.net]),
         device=config["device"],
         code=fingerprint("pretrain.py"),
     script:

@@ -9,6 +9,7 @@ rule init_tracking:
         uri=config["tracking"]["uri"],
         experiment=config["tracking"]["experiment"],
         artifact_root="results/mlflow/artifacts",
+        code=fingerprint("init_tracking.py", "deepclust.tracking"),
     script:
         "../scripts/init_tracking.py"
 
@@ -29,5 +30,7 @@ rule sync_tracking:
         f"{LOGS}/sync_tracking.log",
     conda:
         "../../envs/deepclust.yaml"
+    params:
+        code=fingerprint("sync_tracking.py", "deepclust.tracking"),
     script:
         "../scripts/sync_tracking.py"

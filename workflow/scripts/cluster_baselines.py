@@ -1,6 +1,6 @@
 import time
 
-from deepclust import io, jobs, methods
+from deepclust import io, jobs, methods, runs
 
 jobs.start(snakemake)
 dataset, seed = snakemake.wildcards.dataset, int(snakemake.wildcards.seed)
@@ -14,7 +14,7 @@ for method, spec in snakemake.params.specs.items():
     start = time.perf_counter()
     labels = estimator.fit_predict(features)
     seconds = time.perf_counter() - start
-    jobs.finish_run(snakemake.params.run_dirs[method], key=f"{dataset}/{method}/seed{seed}",
+    runs.finish_run(snakemake.params.run_dirs[method], key=f"{dataset}/{method}/seed{seed}",
                     params={**spec, "seed": seed},
                     tags={"dataset": dataset, "method": method, "seed": seed, "stage": "baseline"},
                     seconds=seconds, labels=labels, X=X, y=y, embedding=features)

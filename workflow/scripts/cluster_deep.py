@@ -1,7 +1,8 @@
 import time
 from pathlib import Path
 
-from deepclust import engine, io, jobs, methods
+from deepclust import engine, io, jobs, methods, runs
+from deepclust.nn import autoencoder
 
 jobs.start(snakemake)
 engine.set_threads(snakemake.threads)
@@ -11,7 +12,7 @@ X, y, _ = io.load_dataset(snakemake.input.data)
 device = engine.resolve_device(snakemake.params.device)
 
 estimator = methods.get(spec["algorithm"])(
-    n_clusters=snakemake.params.n_clusters, autoencoder=io.load_model(snakemake.input.pretrained, device),
+    n_clusters=snakemake.params.n_clusters, autoencoder=autoencoder.load(snakemake.input.pretrained, device),
     device=str(device), random_state=seed, verbose=True, **spec.get("params", {}))
 start = time.perf_counter()
 estimator.fit(X, y)  # y only feeds the ACC/NMI columns of the history, never the training
@@ -20,8 +21,8 @@ seconds = time.perf_counter() - start
 embedding = estimator.transform(X)
 io.save_json(snakemake.output.history, estimator.history_)
 io.save_array(snakemake.output.embedding, embedding)
-io.save_model(snakemake.output.model, estimator.autoencoder_)
-jobs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking, key=f"{dataset}/{method}/seed{seed}", params={**spec, "seed": seed},
+autoencoder.save(snakemake.output.model, estimator.autoencoder_)
+runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking, key=f"{dataset}/{method}/seed{seed}", params={**spec, "seed": seed},
                 tags={"dataset": dataset, "method": method, "seed": seed, "stage": "cluster"}, seconds=seconds,
                 labels=estimator.labels_, X=X, y=y, embedding=embedding, history_file="history.json",
                 artifacts=["history.json", "labels.npy"])

@@ -1,7 +1,8 @@
 import time
 from pathlib import Path
 
-from deepclust import engine, io, jobs
+from deepclust import engine, io, jobs, runs
+from deepclust.nn import autoencoder
 from deepclust.pretrain import embed, pretrain_autoencoder
 
 jobs.start(snakemake)
@@ -14,9 +15,9 @@ start = time.perf_counter()
 model, history = pretrain_autoencoder(X, **settings, device=snakemake.params.device, random_state=seed)
 seconds = time.perf_counter() - start
 
-io.save_model(snakemake.output.model, model)
+autoencoder.save(snakemake.output.model, model)
 io.save_json(snakemake.output.history, history)
 io.save_array(snakemake.output.embedding, embed(model, X))
-jobs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking, key=f"{dataset}/pretrain-{net}/seed{seed}", params={**settings, "seed": seed},
+runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking, key=f"{dataset}/pretrain-{net}/seed{seed}", params={**settings, "seed": seed},
                 tags={"dataset": dataset, "method": f"pretrain-{net}", "seed": seed, "stage": "pretrain"},
                 seconds=seconds, history_file="history.json", artifacts=["history.json"])

@@ -1,6 +1,9 @@
 """Fully connected autoencoder, d-500-500-2000-10 by default (the DEC paper's architecture)."""
 
+import torch
 from torch import nn
+
+from deepclust.io import atomic_path
 
 
 def mlp(dims: list[int], last_activation: bool) -> nn.Sequential:
@@ -37,3 +40,20 @@ def build(config: dict) -> nn.Module:
     if kind not in NETS:
         raise ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(NETS)}")
     return NETS[kind](**{k: v for k, v in config.items() if k != "kind"})
+
+
+def save(path, model: nn.Module) -> None:
+    """A network as {config, state_dict}: plain tensors and values, loadable with weights_only=True."""
+    with atomic_path(path) as tmp:
+        torch.save({"config": model.config, "state_dict": model.state_dict()}, tmp)
+
+
+def load(path, device="cpu") -> nn.Module:
+    """A network saved by ``save``; anything else is refused with the file's name."""
+    try:
+        saved = torch.load(path, map_location=device, weights_only=True)
+        model = build(saved["config"])
+        model.load_state_dict(saved["state_dict"])
+    except Exception as error:
+        raise ValueError(f"{path} is not a deepclust model file ({type(error).__name__}: {error})") from error
+    return model.to(device).eval()

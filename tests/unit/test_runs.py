@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import silhouette_score
 
+from deepclust import runs
 from deepclust import io, jobs
 
 
@@ -10,7 +11,7 @@ def test_finish_run_writes_labels_metrics_and_run_json(tmp_path, capsys):
     X = np.array([[0.0], [0.1], [5.0], [5.1]])
     y = np.array([1, 1, 0, 0])
     labels = np.array([0, 0, 1, -1])
-    metrics = jobs.finish_run(run_dir, key="digits/kmeans/0", params={"k": 2}, tags={"seed": 0},
+    metrics = runs.finish_run(run_dir, key="digits/kmeans/0", params={"k": 2}, tags={"seed": 0},
                               seconds=2.5, labels=labels, X=X, y=y)
     np.testing.assert_array_equal(np.load(run_dir / "labels.npy"), labels)
     saved = io.load_json(run_dir / "metrics.json")
@@ -26,16 +27,16 @@ def test_finish_run_writes_labels_metrics_and_run_json(tmp_path, capsys):
 
 def test_finish_run_without_labels_writes_only_run_json(tmp_path):
     run_dir = tmp_path / "pretrain"
-    assert jobs.finish_run(run_dir, None, key="ae", params={}, tags={}, seconds=1.0) == {}
+    assert runs.finish_run(run_dir, None, key="ae", params={}, tags={}, seconds=1.0) == {}
     assert sorted(p.name for p in run_dir.iterdir()) == ["run.json"]
     assert io.load_json(run_dir / "run.json")["metrics_files"] == []
 
 
 def test_finish_run_with_tracking_file_mirrors_to_mlflow(tmp_path, monkeypatch):
     logged = []
-    monkeypatch.setattr(jobs.tracking, "log_run_dir", lambda run_dir, info: logged.append((run_dir, info)))
+    monkeypatch.setattr(runs.tracking, "log_run_dir", lambda run_dir, info: logged.append((run_dir, info)))
     io.save_json(tmp_path / "tracking.json", {"uri": "sqlite:///x.db", "experiment_id": "1"})
-    jobs.finish_run(tmp_path / "run", tmp_path / "tracking.json", key="k", params={}, tags={}, seconds=0.0)
+    runs.finish_run(tmp_path / "run", tmp_path / "tracking.json", key="k", params={}, tags={}, seconds=0.0)
     assert logged == [(tmp_path / "run", {"uri": "sqlite:///x.db", "experiment_id": "1"})]
 
 
