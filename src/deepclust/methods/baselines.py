@@ -11,7 +11,8 @@ def kmeans(n_clusters, random_state=0, n_init=10, **params):
     return KMeans(n_clusters, n_init=n_init, random_state=random_state, **params)
 
 
-def gmm(n_clusters, random_state=0, covariance_type="full", n_init=1, **params):
+def gmm(n_clusters, random_state=0, covariance_type="full", n_init=20, **params):
+    # best of 20 restarts by likelihood: one EM start on UMAP features varied by up to 10 ACC points
     return GaussianMixture(n_clusters, covariance_type=covariance_type, n_init=n_init,
                            random_state=random_state, **params)
 
