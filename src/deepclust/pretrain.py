@@ -21,7 +21,7 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
     generator = engine.seeded_generator(random_state, dev)
     model = MLPAutoencoder(X.shape[1], hidden_dims, embedding_dim).to(dev)
     data = engine.as_tensor(X, dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    optimizer = engine.make_optimizer("adam", model.parameters(), lr, weight_decay=weight_decay)
     progress = engine.Progress("pretrain", epochs, verbose)
     history = []
     for epoch in range(epochs):

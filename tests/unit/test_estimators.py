@@ -193,7 +193,7 @@ def test_bad_input_shape_raises(X, pretrained):
 
 
 def test_unknown_dec_optimizer_raises(blobs, pretrained):
-    with pytest.raises(ValueError, match="optimizer must be 'sgd' or 'adam', got 'rmsprop'"):
+    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'sgd', got 'rmsprop'"):
         make(DEC, pretrained[0], optimizer="rmsprop").fit(blobs[0])
 
 

@@ -11,6 +11,8 @@ rule umap_features:
         expand(UMAP_FEATURES, seed=SEEDS, allow_missing=True),
     log:
         f"{LOGS}/umap_features/{{dataset}}/umap-{{net}}.log",
+    # keep UMAP and the baselines off the DAG's tail
+    priority: 20
     conda:
         "../../envs/deepclust.yaml"
     params:
@@ -40,6 +42,8 @@ rule cluster_baselines:
         ),
     log:
         f"{LOGS}/cluster/{{dataset}}/baselines-seed{{seed}}.log",
+    # keep UMAP and the baselines off the DAG's tail
+    priority: 10
     conda:
         "../../envs/deepclust.yaml"
     params:

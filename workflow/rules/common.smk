@@ -187,5 +187,8 @@ def final_outputs():
 
 
 def tracking_input():
-    """Jobs log only after the store exists; ancient() so that re-initialising reruns nothing."""
-    return ancient(TRACKING) if config["tracking"]["enabled"] else []
+    """Training jobs log live only after the store exists; ancient() so that re-initialising
+    the store reruns nothing. Without live logging, sync_tracking mirrors every run at the end.
+    """
+    tracking = config["tracking"]
+    return ancient(TRACKING) if tracking["enabled"] and tracking["live"] else []

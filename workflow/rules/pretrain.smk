@@ -9,6 +9,8 @@ rule pretrain_autoencoder:
         run=f"{PRETRAIN}/run.json",
     log:
         f"{LOGS}/pretrain/{{dataset}}/{{net}}/seed{{seed}}.log",
+    # everything deep waits on it: start all seeds first
+    priority: 30
     conda:
         "../../envs/deepclust.yaml"
     threads: config["threads"]["train"]

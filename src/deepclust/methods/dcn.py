@@ -49,7 +49,7 @@ class DCN(DeepClusterer):
         kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
         centers = torch.as_tensor(kmeans.cluster_centers_, dtype=torch.float32, device=data.device)
         counts = torch.full((self.n_clusters,), float(self.initial_count), device=data.device)
-        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr)
+        optimizer = engine.make_optimizer("adam", model.parameters(), self.lr)
         progress = engine.Progress("DCN", self.max_epochs, self.verbose)
         labels = torch.as_tensor(kmeans.labels_, dtype=torch.long, device=data.device)
         previous = kmeans.labels_

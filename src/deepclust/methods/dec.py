@@ -42,18 +42,11 @@ class DEC(DeepClusterer):
         """DEC's loss; IDEC overrides it to add reconstruction."""
         return kl_clustering_loss(p, student_t_assignment(model.encoder(x), centers, self.alpha))
 
-    def _make_optimizer(self, params):
-        if self.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=self.lr, momentum=self.momentum)
-        if self.optimizer == "adam":
-            return torch.optim.Adam(params, lr=self.lr)
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {self.optimizer!r}")
-
     def _fit(self, data, y, model, generator, seed):
         name = type(self).__name__
         kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
         centers = torch.nn.Parameter(torch.as_tensor(kmeans.cluster_centers_, dtype=torch.float32, device=data.device))
-        optimizer = self._make_optimizer([*model.parameters(), centers])
+        optimizer = engine.make_optimizer(self.optimizer, [*model.parameters(), centers], self.lr, self.momentum)
         soft_assign = lambda x: student_t_assignment(model.encoder(x), centers, self.alpha)  # noqa: E731
         progress = engine.Progress(name, self.max_epochs, self.verbose)
 
