@@ -7,6 +7,9 @@ from snakemake.utils import validate
 from deepclust import methods as method_registry
 from deepclust.provenance import canonical, code_fingerprint
 
+# --config parses values with YAML's BaseLoader: seeds='[0,1,2]' arrives as ['0', '1', '2']
+if isinstance(config.get("seeds"), list):
+    config["seeds"] = [int(s) if str(s).isdigit() else s for s in config["seeds"]]
 validate(config, schema="../../config/schema.yaml")
 
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
