@@ -129,3 +129,12 @@ def test_registry_and_provenance_import_no_torch():
             "print(sorted(k for k in ('torch', 'sklearn', 'deepclust.methods.dec') if k in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
+
+
+def test_schema_lists_exactly_the_registered_algorithms():
+    import yaml
+    from pathlib import Path
+
+    schema = yaml.safe_load((Path(__file__).parents[2] / "config" / "schema.yaml").read_text())
+    algorithm = schema["properties"]["methods"]["additionalProperties"]["properties"]["algorithm"]
+    assert sorted(algorithm["enum"]) == sorted(methods.ALGORITHMS)
