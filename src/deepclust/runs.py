@@ -2,16 +2,17 @@
 tags: dataset, method, seed, config hash, git commit), then the MLflow mirror."""
 
 import subprocess
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from deepclust import io, tracking
-from deepclust.io import save_json
 from deepclust.metrics import evaluate
 from deepclust.provenance import config_hash
 
 
+@lru_cache(maxsize=None)  # one `git` call per process, not one per run (baselines write 15 runs)
 def git_commit(cwd=".") -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
@@ -22,7 +23,7 @@ def git_commit(cwd=".") -> str:
 
 def write_run_json(run_dir, *, key: str, params: dict, tags: dict, seconds: float,
                    metrics_files=("metrics.json",), history_file=None, artifacts=()) -> None:
-    save_json(Path(run_dir) / "run.json", {
+    io.save_json(Path(run_dir) / "run.json", {
         "key": key,
         "params": params,
         "seconds": seconds,
@@ -32,6 +33,12 @@ def write_run_json(run_dir, *, key: str, params: dict, tags: dict, seconds: floa
         "history_file": history_file,
         "artifacts": list(artifacts),
     })
+
+
+def identity(dataset: str, method: str, seed: int, stage: str) -> dict:
+    """The key and tags that name a run in run.json and MLflow (``finish_run(**identity(...))``)."""
+    return {"key": f"{dataset}/{method}/seed{seed}",
+            "tags": {"dataset": dataset, "method": method, "seed": seed, "stage": stage}}
 
 
 def finish_run(run_dir, tracking_file=None, *, key: str, params: dict, tags: dict, seconds: float, labels=None,

@@ -14,7 +14,5 @@ for method, spec in snakemake.params.specs.items():
     start = time.perf_counter()
     labels = estimator.fit_predict(features)
     seconds = time.perf_counter() - start
-    runs.finish_run(snakemake.params.run_dirs[method], key=f"{dataset}/{method}/seed{seed}",
-                    params={**spec, "seed": seed},
-                    tags={"dataset": dataset, "method": method, "seed": seed, "stage": "baseline"},
-                    seconds=seconds, labels=labels, X=X, y=y, embedding=features)
+    runs.finish_run(snakemake.params.run_dirs[method], **runs.identity(dataset, method, seed, "baseline"),
+                    params={**spec, "seed": seed}, seconds=seconds, labels=labels, X=X, y=y, embedding=features)

@@ -22,7 +22,7 @@ embedding = estimator.transform(X)
 io.save_json(snakemake.output.history, estimator.history_)
 io.save_array(snakemake.output.embedding, embedding)
 autoencoder.save(snakemake.output.model, estimator.autoencoder_)
-runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking, key=f"{dataset}/{method}/seed{seed}", params={**spec, "seed": seed},
-                tags={"dataset": dataset, "method": method, "seed": seed, "stage": "cluster"}, seconds=seconds,
-                labels=estimator.labels_, X=X, y=y, embedding=embedding, history_file="history.json",
-                artifacts=["history.json", "labels.npy"])
+runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking,
+                **runs.identity(dataset, method, seed, "cluster"), params={**spec, "seed": seed},
+                seconds=seconds, labels=estimator.labels_, X=X, y=y, embedding=embedding,
+                history_file="history.json", artifacts=["history.json", "labels.npy"])

@@ -18,6 +18,6 @@ seconds = time.perf_counter() - start
 autoencoder.save(snakemake.output.model, model)
 io.save_json(snakemake.output.history, history)
 io.save_array(snakemake.output.embedding, embed(model, X))
-runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking, key=f"{dataset}/pretrain-{net}/seed{seed}", params={**settings, "seed": seed},
-                tags={"dataset": dataset, "method": f"pretrain-{net}", "seed": seed, "stage": "pretrain"},
+runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking,
+                **runs.identity(dataset, f"pretrain-{net}", seed, "pretrain"), params={**settings, "seed": seed},
                 seconds=seconds, history_file="history.json", artifacts=["history.json"])

@@ -60,7 +60,8 @@ class DCN(DeepClusterer):
                 x = data[idx]
                 # (1) network update with assignments and centres fixed
                 z = model.encoder(x)
-                loss = reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * kmeans_loss(z, centers, labels[idx])
+                clustering = kmeans_loss(z, centers, labels[idx])
+                loss = reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * clustering
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
