@@ -68,7 +68,15 @@ def training_curves(histories: dict, path, title: str) -> None:
 
 
 def confusion_grid(y_true: np.ndarray, labellings: dict, path, title: str) -> None:
-    """Confusion matrix per method, columns ordered by the Hungarian match (diagonal = correct)."""
+    """Confusion matrix per method, columns ordered by the Hungarian match (diagonal = correct).
+    Without true labels (y_true None) the figure says so instead."""
+    if y_true is None:
+        fig, ax = plt.subplots(figsize=(5, 1.5))
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no labels: confusion matrices need the true classes", ha="center", va="center")
+        fig.suptitle(title, fontsize=10)
+        _save(fig, path)
+        return
     fig, axes = _grid(len(labellings), size=3.0)
     for ax, (name, labels) in zip(axes, labellings.items()):
         matrix, clusters = matched_confusion(y_true, labels)
@@ -97,7 +105,10 @@ def elbow(curves: dict, path, title: str) -> None:
 
 
 def method_bars(summary, path, title: str, metrics=("acc", "nmi", "ari")) -> None:
-    """Grouped bars of mean ± std per method, one group per metric; ``summary`` is tables.summarise's."""
+    """Grouped bars of mean ± std per method, one group per metric; ``summary`` is tables.summarise's.
+    Without labels (no ACC/NMI/ARI) the silhouette is drawn instead."""
+    if not summary["metric"].isin(metrics).any():
+        metrics = ("silhouette",)
     part = summary[summary["metric"].isin(metrics)]
     methods = list(dict.fromkeys(part["method"]))
     present = [m for m in metrics if m in set(part["metric"])]
@@ -109,7 +120,7 @@ def method_bars(summary, path, title: str, metrics=("acc", "nmi", "ari")) -> Non
                label=metric.upper())
     ax.set_xticks(np.arange(len(methods)) + width * (len(present) - 1) / 2, methods, rotation=45, ha="right",
                   fontsize=8)
-    ax.set_ylim(0, 1)
+    ax.set_ylim(min(0, float(np.nanmin(part["mean"], initial=0))), 1)
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=10)
     _save(fig, path)

@@ -16,3 +16,10 @@ def start(snakemake) -> None:
 def load_features(path) -> np.ndarray:
     """A feature space: the dataset's X from a .npz, or an embedding .npy."""
     return io.load_dataset(path)[0] if str(path).endswith(".npz") else np.load(path)
+
+
+def figure_sample(n: int, max_points: int, seed: int) -> np.ndarray:
+    """Sorted indexes of the samples a figure draws: all of them, or a fixed random subset."""
+    if n <= max_points:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))

@@ -1,4 +1,5 @@
-"""Clustering metrics: ACC with Hungarian matching, NMI, ARI, silhouette, noise handling.
+"""Clustering metrics: external (ACC with Hungarian matching, NMI, ARI; need labels) and internal
+(silhouette, Davies–Bouldin, Calinski–Harabasz; need only the features), noise handling.
 
 Label -1 marks noise (DBSCAN, HDBSCAN). External metrics score noise points as one extra
 cluster of their own, so a labelling that calls everything noise is a valid (poor) result.
@@ -56,19 +57,38 @@ def n_clusters_found(y_pred: np.ndarray) -> int:
     return int(len(np.setdiff1d(np.unique(y_pred), [NOISE])))
 
 
-def silhouette(features: np.ndarray, y_pred: np.ndarray, sample_size: int = 5000, seed: int = 0) -> float:
-    """Silhouette over non-noise points; NaN when fewer than 2 clusters (it is undefined there)."""
+def _clustered(features, y_pred):
+    """Non-noise points and their labels, and whether an internal metric is defined on them
+    (2 <= clusters < points)."""
     keep = np.asarray(y_pred) != NOISE
     features, y_pred = np.asarray(features)[keep], np.asarray(y_pred)[keep]
     n_labels = len(np.unique(y_pred))
-    if n_labels < 2 or n_labels >= len(y_pred):
+    return features, y_pred, 2 <= n_labels < len(y_pred)
+
+
+def silhouette(features: np.ndarray, y_pred: np.ndarray, sample_size: int = 5000, seed: int = 0) -> float:
+    """Silhouette over non-noise points; NaN when fewer than 2 clusters (it is undefined there)."""
+    features, y_pred, defined = _clustered(features, y_pred)
+    if not defined:
         return float("nan")
     size = min(sample_size, len(y_pred))
     return float(skm.silhouette_score(features, y_pred, sample_size=size, random_state=seed))
 
 
+def davies_bouldin(features: np.ndarray, y_pred: np.ndarray) -> float:
+    """Davies–Bouldin index over non-noise points (lower is better); NaN where undefined."""
+    features, y_pred, defined = _clustered(features, y_pred)
+    return float(skm.davies_bouldin_score(features, y_pred)) if defined else float("nan")
+
+
+def calinski_harabasz(features: np.ndarray, y_pred: np.ndarray) -> float:
+    """Calinski–Harabasz index over non-noise points (higher is better); NaN where undefined."""
+    features, y_pred, defined = _clustered(features, y_pred)
+    return float(skm.calinski_harabasz_score(features, y_pred)) if defined else float("nan")
+
+
 def evaluate(y_pred, y_true=None, features=None, embedding=None) -> dict:
-    """All metrics of one run. External metrics need y_true; silhouette needs features.
+    """All metrics of one run. External metrics need y_true; internal ones need features.
 
     ``features`` are the dataset's input features (comparable across methods);
     ``embedding`` is the space the method clustered in (silhouette_embedding).
@@ -85,6 +105,8 @@ def evaluate(y_pred, y_true=None, features=None, embedding=None) -> dict:
         result["ari"] = float(skm.adjusted_rand_score(y_true, y_pred))
     if features is not None:
         result["silhouette"] = silhouette(features, y_pred)
+        result["davies_bouldin"] = davies_bouldin(features, y_pred)
+        result["calinski_harabasz"] = calinski_harabasz(features, y_pred)
     if embedding is not None:
         result["silhouette_embedding"] = silhouette(embedding, y_pred)
     return result

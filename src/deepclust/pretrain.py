@@ -6,20 +6,25 @@ import torch
 
 from deepclust import engine
 from deepclust.losses import reconstruction_loss
-from deepclust.nn.autoencoder import MLPAutoencoder
+from deepclust.nn import autoencoder
 
 
 def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
                          epochs: int = 200, batch_size: int = 256, lr: float = 1e-3,
                          weight_decay: float = 0.0, input_dropout: float = 0.0, device: str = "auto",
-                         random_state: int = 0, verbose: bool = True):
-    """Train an MLP autoencoder on X; return (model, history) with one history row per epoch.
+                         random_state: int = 0, verbose: bool = True, kind: str = "mlp",
+                         filters=(32, 64, 128), image_shape=None):
+    """Train an autoencoder on X; return (model, history) with one history row per epoch.
+
+    ``kind`` "mlp" uses ``hidden_dims``; "cae" (DCEC's convolutional autoencoder) uses ``filters``
+    and ``image_shape`` (C, H, W), by which it unflattens X's rows.
 
     ``input_dropout`` > 0 trains a denoising autoencoder: the input is corrupted by dropout
     (zeroing that fraction of features) and the clean input is reconstructed."""
     dev = engine.resolve_device(device)
     generator = engine.seeded_generator(random_state, dev)
-    model = MLPAutoencoder(X.shape[1], hidden_dims, embedding_dim).to(dev)
+    model = autoencoder.make(kind, X.shape[1], hidden_dims=hidden_dims, embedding_dim=embedding_dim,
+                             filters=filters, image_shape=image_shape).to(dev)
     data = engine.as_tensor(X, dev)
     optimizer = engine.make_optimizer("adam", model.parameters(), lr, weight_decay=weight_decay)
     progress = engine.Progress("pretrain", epochs, verbose)

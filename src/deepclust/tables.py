@@ -5,9 +5,10 @@ import math
 import numpy as np
 import pandas as pd
 
-# (column in metrics.json, header, higher is better)
+# (column in metrics.json, header, higher is better: True, False (lower is), None (neither))
 COLUMNS = [("acc", "ACC", True), ("nmi", "NMI", True), ("ari", "ARI", True),
-           ("silhouette", "Silhouette", True), ("n_clusters_found", "Clusters", None),
+           ("silhouette", "Silhouette", True), ("davies_bouldin", "DB", False),
+           ("calinski_harabasz", "CH", True), ("n_clusters_found", "Clusters", None),
            ("noise_fraction", "Noise", None), ("seconds", "Time (s)", None)]
 
 
@@ -34,7 +35,8 @@ def _cell(mean: float, std: float, digits: int) -> str:
 
 
 def markdown(summary: pd.DataFrame) -> str:
-    """One markdown table per dataset; the best mean of each higher-is-better metric is bold."""
+    """One markdown table per dataset; the best mean of each ranked metric is bold. Datasets
+    without labels have only internal metrics, and their table says so."""
     lines = []
     for dataset, part in summary.groupby("dataset", sort=False):
         present = [c for c in COLUMNS if c[0] in set(part["metric"])]
@@ -43,20 +45,23 @@ def markdown(summary: pd.DataFrame) -> str:
         wide_mean = part.pivot(index="method", columns="metric", values="mean")
         wide_std = part.pivot(index="method", columns="metric", values="std")
         methods = list(dict.fromkeys(part["method"]))
-        if "acc" in wide_mean:  # best first
-            methods.sort(key=lambda m: -np.nan_to_num(wide_mean.loc[m, "acc"], nan=-1))
+        rank_by = "acc" if "acc" in wide_mean else "silhouette"
+        if rank_by in wide_mean:  # best first
+            methods.sort(key=lambda m: -np.nan_to_num(wide_mean.loc[m, rank_by], nan=-np.inf))
         for method in methods:
             cells = []
             for column, _, higher in present:
                 value, spread = wide_mean.loc[method, column], wide_std.loc[method, column]
-                digits = 1 if column == "seconds" else (1 if column == "n_clusters_found" else 3)
+                digits = 1 if column in ("seconds", "n_clusters_found", "calinski_harabasz") else 3
                 text = _cell(value, spread, digits)
-                best = wide_mean[column].max() if higher else None
-                if higher and not math.isnan(value) and np.isclose(value, best):
+                best = None if higher is None else (wide_mean[column].max() if higher else wide_mean[column].min())
+                if best is not None and not math.isnan(value) and np.isclose(value, best):
                     text = f"**{text}**"
                 cells.append(text)
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         n_seeds = int(part["n_seeds"].max())
-        lines += ["", f"Mean ± std over {n_seeds} seed(s). ACC uses Hungarian matching; noise (-1) counts as "
-                  "wrong. Silhouette is on the dataset's input features. Time is the fit time per run.", ""]
+        labels_note = ("ACC uses Hungarian matching; noise (-1) counts as wrong." if "acc" in wide_mean else
+                       "**No labels: only internal metrics** (silhouette, Davies–Bouldin, Calinski–Harabasz).")
+        lines += ["", f"Mean ± std over {n_seeds} seed(s). {labels_note} Internal metrics are on the dataset's "
+                  "input features, noise left out; DB is lower-is-better. Time is the fit time per run.", ""]
     return "\n".join(lines)

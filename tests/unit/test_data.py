@@ -26,8 +26,24 @@ def test_minmax_divides_by_the_known_maximum(digits):
 
 
 def test_unknown_dataset_lists_valid_ones():
-    with pytest.raises(ValueError, match="unknown dataset 'mnist'; valid datasets: .*digits"):
-        data.load("mnist")
+    with pytest.raises(ValueError, match="unknown dataset source 'mnsit'; valid sources: .*digits.*mnist"):
+        data.load("mnsit")
+
+
+def test_unknown_features_list_valid_ones():
+    with pytest.raises(ValueError, match="features 'resnet50' is not available for digits; valid: raw"):
+        data.load("digits", {"features": "resnet50"})
+
+
+def test_every_registered_source_resolves_without_heavy_imports():
+    import subprocess
+    import sys
+
+    code = ("import sys; from deepclust import data\n"
+            "for name in data.SOURCES: data.source(name)\n"
+            "heavy = sorted(m for m in ('torch', 'torchvision', 'sklearn', 'pandas') if m in sys.modules)\n"
+            "assert not heavy, heavy")
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_unknown_preprocessing_lists_valid_ones():
@@ -47,8 +63,8 @@ def test_dec_preprocessing_gives_unit_mean_squared_norm_per_dimension():
 def test_standard_preprocessing():
     X = np.array([[1.0, 5.0, 2.0], [3.0, 5.0, 4.0], [5.0, 5.0, 9.0]])
     Z = preprocessing.apply("standard", X, {})
-    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-12)
-    np.testing.assert_allclose(Z.std(axis=0), [1.0, 0.0, 1.0])
+    np.testing.assert_allclose(Z.mean(axis=0), 0.0, atol=1e-6)  # float32
+    np.testing.assert_allclose(Z.std(axis=0), [1.0, 0.0, 1.0], rtol=1e-6)
     np.testing.assert_array_equal(Z[:, 1], 0.0)  # constant feature stays 0 (no division by zero)
 
 
@@ -78,3 +94,21 @@ def test_subsample_larger_than_the_dataset_keeps_everything(digits):
     X, y, _ = data.load("digits", subsample=5000)
     np.testing.assert_array_equal(X, digits[0])
     np.testing.assert_array_equal(y, digits[1])
+
+
+def test_schema_lists_exactly_the_registered_sources():
+    from pathlib import Path
+
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).parents[2] / "config" / "schema.yaml").read_text())
+    source = schema["properties"]["datasets"]["additionalProperties"]["properties"]["source"]
+    assert sorted(source["enum"]) == sorted(data.SOURCES)
+
+
+def test_auto_preprocessing_follows_the_kind_of_data():
+    assert preprocessing.auto({"max_value": 255.0}) == "minmax"  # pixels
+    assert preprocessing.auto({}) == "standard"  # features of unknown scale
+    assert preprocessing.auto({"default_preprocess": "none", "max_value": 1.0}) == "none"  # the loader decides
+    X, _, meta = data.load("digits")
+    assert meta["preprocess"] == "minmax" and X.max() == 1.0

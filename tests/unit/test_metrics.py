@@ -101,9 +101,20 @@ def test_silhouette_matches_sklearn_and_ignores_noise():
 
 
 @pytest.mark.parametrize("labels", [[0, 0, 0, 0], [0, 1, 2, 3], [0, 0, -1, -1]])
-def test_silhouette_is_nan_where_undefined(labels):
+@pytest.mark.parametrize("metric", [metrics.silhouette, metrics.davies_bouldin, metrics.calinski_harabasz])
+def test_internal_metrics_are_nan_where_undefined(labels, metric):
     features = np.arange(8, dtype=float).reshape(4, 2)
-    assert math.isnan(metrics.silhouette(features, np.array(labels)))
+    assert math.isnan(metric(features, np.array(labels)))
+
+
+def test_davies_bouldin_and_calinski_harabasz_known_values():
+    # two clusters on a line: {0, 2} and {10, 12}; centroids 1 and 11, spread 1 each
+    features = np.array([[0.0], [2.0], [10.0], [12.0], [50.0]])
+    labels = np.array([0, 0, 1, 1, -1])  # the noise point is left out
+    # DB = (s0 + s1) / d(c0, c1) = (1 + 1) / 10
+    assert metrics.davies_bouldin(features, labels) == pytest.approx(0.2)
+    # CH = [B / (k-1)] / [W / (n-k)] with B = 4 * 5^2 = 100, W = 4 * 1 = 4, n = 4, k = 2
+    assert metrics.calinski_harabasz(features, labels) == pytest.approx(100 / 1 / (4 / 2))
 
 
 def test_evaluate_keys():
@@ -114,9 +125,10 @@ def test_evaluate_keys():
     external = {"acc", "nmi", "ari"}
     assert set(metrics.evaluate(y_pred)) == base
     assert set(metrics.evaluate(y_pred, y_true=y_true)) == base | external
-    assert set(metrics.evaluate(y_pred, features=features)) == base | {"silhouette"}
+    internal = {"silhouette", "davies_bouldin", "calinski_harabasz"}
+    assert set(metrics.evaluate(y_pred, features=features)) == base | internal
     full = metrics.evaluate(y_pred, y_true, features, embedding=features)
-    assert set(full) == base | external | {"silhouette", "silhouette_embedding"}
+    assert set(full) == base | external | internal | {"silhouette_embedding"}
     assert full["acc"] == pytest.approx(5 / 6)
     assert full["silhouette"] == pytest.approx(silhouette_score(features, y_pred))
     assert all(isinstance(v, (int, float)) for v in full.values())

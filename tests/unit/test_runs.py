@@ -46,3 +46,10 @@ def test_load_features_from_dataset_or_embedding(tmp_path):
     io.save_array(tmp_path / "z.npy", X * 2)
     np.testing.assert_array_equal(jobs.load_features(tmp_path / "d.npz"), X)
     np.testing.assert_array_equal(jobs.load_features(tmp_path / "z.npy"), X * 2)
+
+
+def test_figure_sample_keeps_all_or_a_fixed_sorted_subset():
+    np.testing.assert_array_equal(jobs.figure_sample(5, 10, seed=0), np.arange(5))
+    subset = jobs.figure_sample(1000, 100, seed=3)
+    assert len(subset) == 100 == len(set(subset)) and (np.diff(subset) > 0).all()
+    np.testing.assert_array_equal(subset, jobs.figure_sample(1000, 100, seed=3))

@@ -65,3 +65,17 @@ def test_markdown_ties_are_all_bold_and_nan_acc_sorts_last():
     assert rows[0] == "| x | **0.500 ± 0.000** | 3.0 ± 0.0 |"
     assert rows[1] == "| y | **0.500 ± 0.000** | 4.0 ± 0.0 |"
     assert rows[2] == "| nan | – | 0.0 ± 0.0 |"
+
+
+def test_unlabelled_dataset_table_says_only_internal_metrics_and_bolds_lowest_davies_bouldin():
+    runs = pd.DataFrame([
+        {"dataset": "mine", "method": "a", "silhouette": 0.2, "davies_bouldin": 0.9, "calinski_harabasz": 50.0},
+        {"dataset": "mine", "method": "b", "silhouette": 0.4, "davies_bouldin": 1.2, "calinski_harabasz": 80.0},
+    ])
+    text = tables.markdown(tables.summarise(runs))
+    lines = text.splitlines()
+    assert lines[2] == "| Method | Silhouette | DB | CH |"
+    # ranked by silhouette when there is no ACC; DB bold where lowest
+    assert lines[4] == "| b | **0.400 ± 0.000** | 1.200 ± 0.000 | **80.0 ± 0.0** |"
+    assert lines[5] == "| a | 0.200 ± 0.000 | **0.900 ± 0.000** | 50.0 ± 0.0 |"
+    assert "No labels: only internal metrics" in text and "ACC uses" not in text

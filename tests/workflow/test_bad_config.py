@@ -54,14 +54,44 @@ def unknown_feature_space(config):
     return ["methods.hdbscan-umap-ae.features", "umap-nonexistent"]
 
 
+def unknown_source(config):
+    config["datasets"]["digits"]["source"] = "imagenet"
+    return ["imagenet", "mnist", "fashion_mnist", "20newsgroups", "file"]
+
+
+def dataset_id_is_not_a_source(config):
+    config["datasets"]["mydata"] = config["datasets"].pop("digits")
+    return ["datasets.mydata: no 'source' and 'mydata' is not a source name", "valid sources"]
+
+
+def features_not_offered(config):
+    config["datasets"]["digits"]["features"] = "resnet50"
+    return ["datasets.digits.features", "'resnet50' is not available for source digits", "valid: raw"]
+
+
+def user_file_missing(config):
+    config["datasets"]["digits"].update(source="file", path="data/nowhere.csv")
+    return ["datasets.digits.path", "no such file 'data/nowhere.csv'"]
+
+
+def conv_net_on_data_without_image_shape(config, tmp_path):
+    (tmp_path / "table.csv").write_text("a,b\n1,2\n3,4\n5,6\n")
+    config["datasets"]["digits"].update(source="file", path=str(tmp_path / "table.csv"), n_clusters=2,
+                                        net="cae", subsample=None)
+    config["nets"]["cae"] = {"kind": "cae"}
+    return ["datasets.digits: net 'cae' is convolutional (kind cae)", "no image shape"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
-         unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space]
+         unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
+         dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])
-def test_bad_config_is_refused_before_any_job(fresh_copy, break_config):
+def test_bad_config_is_refused_before_any_job(fresh_copy, break_config, tmp_path):
     config = tiny_config()
-    expected = break_config(config)
+    needs_dir = "tmp_path" in break_config.__code__.co_varnames[:break_config.__code__.co_argcount]
+    expected = break_config(config, tmp_path) if needs_dir else break_config(config)
     write_config(fresh_copy, config)
 
     result = run_snakemake(fresh_copy, "-n")

@@ -4,6 +4,7 @@ import re
 
 from snakemake.utils import validate
 
+from deepclust import data as data_registry
 from deepclust import methods as method_registry
 from deepclust.provenance import canonical, code_fingerprint
 
@@ -15,6 +16,9 @@ validate(config, schema="../../config/schema.yaml")
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
 # ---- paths: the interface between rules ----------------------------------------------
+DOWNLOAD = "resources/datasets/{source}/MANIFEST.json"
+MODELS = "resources/models"
+MODEL_DOWNLOAD = "resources/models/{model}/MANIFEST.json"
 DATA = "results/data/{dataset}.npz"
 PRETRAIN = "results/pretrain/{dataset}/{net}/seed{seed}"
 RUN = "results/runs/{dataset}/{method}/seed{seed}"
@@ -37,6 +41,8 @@ def fail(message):
 
 def check_config():
     """Cross-key checks that a JSON schema cannot express; all run before any job starts."""
+    for dataset in DATASETS:
+        check_dataset(dataset)
     # Unknown algorithm names never get here: the schema's enum (pinned to the registry by
     # tests/unit/test_baselines_registry.py) refuses them with the valid names listed.
     for method, spec in METHODS.items():
@@ -62,6 +68,61 @@ def check_config():
                 )
 
 
+def check_dataset(dataset):
+    settings = config["datasets"][dataset]
+    name = source_name(dataset)
+    if name not in data_registry.SOURCES:
+        fail(
+            f"datasets.{dataset}: no 'source' and {dataset!r} is not a source name; "
+            f"valid sources: {', '.join(data_registry.SOURCES)}"
+        )
+    source = data_registry.source(name)
+    features = dataset_features(dataset)
+    if features not in source.features:
+        fail(
+            f"datasets.{dataset}.features: {features!r} is not available for source {name}; "
+            f"valid: {', '.join(source.features)}"
+        )
+    file_keys = {"path", "features_key", "image_shape"} & set(settings)
+    if name == "file":
+        if "path" not in settings:
+            fail(f"datasets.{dataset}.path: source 'file' needs the path of your data file")
+        if not Path(settings["path"]).is_file():
+            fail(f"datasets.{dataset}.path: no such file {settings['path']!r}")
+    elif file_keys:
+        fail(f"datasets.{dataset}: {', '.join(sorted(file_keys))} only apply to source 'file'")
+    if settings.get("net") is not None and settings["net"] not in NETS:
+        fail(
+            f"datasets.{dataset}.net: {settings['net']!r} is not a net in 'nets' ({', '.join(NETS)})"
+        )
+    has_images = (source.image and features == "raw") or "image_shape" in settings
+    for net in dataset_nets(dataset):
+        if NETS[net].get("kind", "mlp") == "cae" and not has_images:
+            fail(
+                f"datasets.{dataset}: net {net!r} is convolutional (kind cae) but {dataset} has no "
+                "image shape (image sources with raw features, or image_shape for files)"
+            )
+
+
+def source_name(dataset):
+    return config["datasets"][dataset].get("source") or dataset
+
+
+def dataset_features(dataset):
+    settings = config["datasets"][dataset]
+    return settings.get("features") or data_registry.source(source_name(dataset)).features[0]
+
+
+def net_for(dataset, net):
+    """The net a dataset uses where a method or feature space names ``net``."""
+    return config["datasets"][dataset].get("net") or net
+
+
+def dataset_nets(dataset):
+    """Nets pretrained on a dataset (those its methods and feature spaces use)."""
+    return sorted({net_for(dataset, net) for net in nets_used() if net in NETS})
+
+
 def feature_net(space):
     """The net a feature space comes from: None for 'raw', 'ae' for 'ae' and 'umap-ae'."""
     return None if space == "raw" else space.removeprefix("umap-")
@@ -77,7 +138,6 @@ def ids_regex(ids):
 
 DEEP_METHOD_IDS = [m for m in METHODS if is_deep(m)]
 BASELINE_IDS = [m for m in METHODS if not is_deep(m)]
-check_config()
 
 
 # ---- job settings ------------------------------------------------------------------
@@ -102,7 +162,7 @@ def n_clusters(wildcards):
 
 # ---- inputs ------------------------------------------------------------------------
 def pretrained(wildcards):
-    net = METHODS[wildcards.method]["net"]
+    net = net_for(wildcards.dataset, METHODS[wildcards.method]["net"])
     return f"{PRETRAIN}/model.pt".format(
         dataset=wildcards.dataset, net=net, seed=wildcards.seed
     )
@@ -112,9 +172,10 @@ def features_of(space, dataset, seed):
     """File holding feature space ``space`` of a dataset for one seed."""
     if space == "raw":
         return DATA.format(dataset=dataset)
+    net = net_for(dataset, feature_net(space))
     if space.startswith("umap-"):
-        return UMAP_FEATURES.format(dataset=dataset, net=feature_net(space), seed=seed)
-    return f"{PRETRAIN}/embedding.npy".format(dataset=dataset, net=space, seed=seed)
+        return UMAP_FEATURES.format(dataset=dataset, net=net, seed=seed)
+    return f"{PRETRAIN}/embedding.npy".format(dataset=dataset, net=net, seed=seed)
 
 
 def baseline_spaces():
@@ -132,11 +193,48 @@ def run_files(name, datasets=None, methods=None, seeds=None):
 
 
 def nets_used():
-    """Nets that some method starts from or clusters the embedding of."""
+    """Nets that some method starts from or clusters the embedding of (before a dataset's
+    `net` replaces them)."""
     nets = {
         spec.get("net") or feature_net(spec["features"]) for spec in METHODS.values()
     }
     return sorted(nets - {None})
+
+
+def pretrain_runs():
+    return [
+        f"{PRETRAIN}/run.json".format(dataset=dataset, net=net, seed=seed)
+        for dataset in DATASETS
+        for net in dataset_nets(dataset)
+        for seed in SEEDS
+    ]
+
+
+def dataset_input(wildcards):
+    """What preparing a dataset reads: the downloaded files, or the user's own file (so that
+    editing it reruns everything downstream)."""
+    name = source_name(wildcards.dataset)
+    if name == "file":
+        return config["datasets"][wildcards.dataset]["path"]
+    source = data_registry.source(name)
+    inputs = [DOWNLOAD.format(source=name)] if source.remotes else []
+    model = source.models.get(dataset_features(wildcards.dataset))
+    if model:
+        inputs.append(MODEL_DOWNLOAD.format(model=model))
+    return inputs
+
+
+def uses_network_features(dataset):
+    return dataset_features(dataset) in data_registry.source(source_name(dataset)).network_features
+
+
+def preparation_threads(wildcards):
+    return config["threads"]["train"] if uses_network_features(wildcards.dataset) else 1
+
+
+def downloaded_sources():
+    names = {source_name(dataset) for dataset in DATASETS}
+    return sorted(n for n in names if data_registry.source(n).remotes)
 
 
 def input_spaces():
@@ -192,3 +290,6 @@ def tracking_input():
     """
     tracking = config["tracking"]
     return ancient(TRACKING) if tracking["enabled"] and tracking["live"] else []
+
+
+check_config()

@@ -31,6 +31,7 @@ rule figure_embeddings:
         methods={space: methods_drawn_on(space) for space in embedding_spaces()},
         all_methods=list(METHODS),
         seed=FIGURE_SEED,
+        max_points=config["figures"]["max_points"],
         code=fingerprint("figure_embeddings.py"),
     script:
         "../scripts/figure_embeddings.py"
@@ -112,6 +113,7 @@ rule figure_elbow:
         spaces=input_spaces(),
         k_range=config["figures"]["elbow_k"],
         seed=FIGURE_SEED,
+        max_points=config["figures"]["max_points"],
         code=fingerprint("figure_elbow.py"),
     script:
         "../scripts/figure_elbow.py"

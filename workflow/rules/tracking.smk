@@ -18,12 +18,7 @@ rule sync_tracking:
     input:
         tracking=TRACKING,
         runs=run_files("run.json"),
-        pretrained=expand(
-            f"{PRETRAIN}/run.json",
-            dataset=DATASETS,
-            net=nets_used(),
-            seed=SEEDS,
-        ),
+        pretrained=pretrain_runs(),
     output:
         "results/mlflow/synced.json",
     log:

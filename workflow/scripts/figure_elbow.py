@@ -4,6 +4,8 @@ from deepclust.features import kmeans_curve
 jobs.start(snakemake)
 low, high = snakemake.params.k_range
 paths = [snakemake.input.data, *snakemake.input.embeddings]
-curves = {space: kmeans_curve(jobs.load_features(path), range(low, high + 1), snakemake.params.seed)
-          for space, path in zip(snakemake.params.spaces, paths)}
+spaces = {space: jobs.load_features(path) for space, path in zip(snakemake.params.spaces, paths)}
+shown = jobs.figure_sample(len(spaces["raw"]), snakemake.params.max_points, snakemake.params.seed)
+curves = {space: kmeans_curve(features[shown], range(low, high + 1), snakemake.params.seed)
+          for space, features in spaces.items()}
 figures.elbow(curves, snakemake.output[0], f"{snakemake.wildcards.dataset}: k-means inertia and silhouette vs k")

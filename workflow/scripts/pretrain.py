@@ -9,10 +9,12 @@ jobs.start(snakemake)
 engine.set_threads(snakemake.threads)
 dataset, net, seed = snakemake.wildcards.dataset, snakemake.wildcards.net, int(snakemake.wildcards.seed)
 settings = snakemake.params.settings
-X, _, _ = io.load_dataset(snakemake.input.data)
+X, _, meta = io.load_dataset(snakemake.input.data)
+# conv nets rebuild images from the flat rows
+shape = {"image_shape": meta.get("image_shape")} if settings["kind"] == "cae" else {}
 
 start = time.perf_counter()
-model, history = pretrain_autoencoder(X, **settings, device=snakemake.params.device, random_state=seed)
+model, history = pretrain_autoencoder(X, **settings, **shape, device=snakemake.params.device, random_state=seed)
 seconds = time.perf_counter() - start
 
 autoencoder.save(snakemake.output.model, model)

@@ -1,35 +1,114 @@
-"""Dataset registry: name -> loader returning (X, y or None), then the configured preprocessing.
+"""Dataset registry: a source name -> how to fetch its files and read them into (X, y, meta).
 
-Adding a dataset is one loader function here (or a module it imports) and a config entry.
+Adding a dataset is one ``Source`` in a module of this package and one line in ``SOURCES``;
+the workflow needs no edit. Modules here import torch, torchvision and scikit-learn only
+inside functions: the Snakefile imports this registry when it parses, and every job parses it.
+
+``read(directory, settings, device=..., mirror=..., models=...)`` returns raw ``X`` (n x d, images
+flattened C*H*W), ``y`` (int labels or None) and ``meta``: ``image_shape`` [C, H, W] for image
+pixels (conv nets reshape with it), ``max_value`` for the ``minmax`` scaling, anything else the
+loader wants recorded. ``directory`` holds the files that ``download`` fetched.
+
+Fetching (mirror, checksums, retries, atomic writes) lives in ``deepclust.data.remote``
+(``Remote``, ``fetch``): a submodule named ``download`` would shadow the ``download`` function.
 """
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from deepclust.data import preprocessing
 
 
-def load_digits():
-    """scikit-learn's bundled 8x8 digits: 1797 x 64, values 0..16, 10 classes. No download."""
-    from sklearn.datasets import load_digits as sklearn_digits
+@dataclass(frozen=True)
+class Source:
+    read: Callable
+    # () -> tuple of download.Remote; called only by the download job (may import torchvision)
+    remotes: Callable | None = None
+    # choices for the dataset's `features` setting; the first is the default
+    features: tuple[str, ...] = ("raw",)
+    # features computed by a pretrained network: their preparation job is tagged gpu=1
+    network_features: frozenset = field(default_factory=frozenset)
+    # network features -> the pretrained weights they need (MODELS), fetched by their own job
+    models: dict = field(default_factory=dict)
+    # pixel features have an image_shape (conv autoencoders need it)
+    image: bool = False
+    description: str = ""
 
-    bunch = sklearn_digits()
-    return bunch.data.astype(np.float32), bunch.target.astype(np.int64), {"image_shape": [1, 8, 8], "max_value": 16.0}
+
+SOURCES = {
+    "digits": "deepclust.data.tabular:DIGITS",
+    "file": "deepclust.data.tabular:USER_FILE",
+    "mnist": "deepclust.data.images:MNIST",
+    "mnist_test": "deepclust.data.images:MNIST_TEST",
+    "fashion_mnist": "deepclust.data.images:FASHION_MNIST",
+    "kmnist": "deepclust.data.images:KMNIST",
+    "usps": "deepclust.data.images:USPS",
+    "cifar10": "deepclust.data.images:CIFAR10",
+    "stl10": "deepclust.data.images:STL10",
+    "20newsgroups": "deepclust.data.text:NEWSGROUPS",
+    "reuters": "deepclust.data.text:REUTERS",
+}
 
 
-LOADERS = {"digits": load_digits}
+# pretrained weights fetched into resources/models/<name>/: name -> zero-argument callable
+# returning a remote.Remote
+MODELS = {"resnet50": "deepclust.data.pretrained:weights_remote"}
 
 
-def load(name: str, preprocess: str = "minmax", subsample: int | None = None, seed: int = 0):
-    """(X, y, meta) of dataset ``name`` after preprocessing; ``subsample`` keeps a stratified-free
-    random subset of that many samples (for tiny test configs)."""
-    if name not in LOADERS:
-        raise ValueError(f"unknown dataset {name!r}; valid datasets: {', '.join(sorted(LOADERS))}")
-    X, y, meta = LOADERS[name]()
+def _resolve(reference: str):
+    module, attribute = reference.split(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def source(name: str) -> Source:
+    if name not in SOURCES:
+        raise ValueError(f"unknown dataset source {name!r}; valid sources: {', '.join(sorted(SOURCES))}")
+    return _resolve(SOURCES[name])
+
+
+def download(name: str, directory, mirror=None, **fetch_options) -> list[Path]:
+    """Fetch every file of source ``name`` into ``directory`` (see remote.fetch); their paths."""
+    from deepclust.data.remote import fetch
+
+    spec = source(name)
+    remotes = spec.remotes() if spec.remotes else ()
+    return [fetch(remote, directory, mirror, **fetch_options) for remote in remotes]
+
+
+def download_model(name: str, directory, mirror=None, **fetch_options) -> list[Path]:
+    """Fetch the weights of pretrained model ``name`` (MODELS) into ``directory``; their paths."""
+    from deepclust.data.remote import fetch
+
+    if name not in MODELS:
+        raise ValueError(f"unknown pretrained model {name!r}; valid: {', '.join(MODELS)}")
+    return [fetch(_resolve(MODELS[name])(), directory, mirror, **fetch_options)]
+
+
+def load(name: str, settings: dict | None = None, directory=None, preprocess: str = "auto",
+         subsample: int | None = None, seed: int = 0, **read_options):
+    """(X float32, y or None, meta) of source ``name`` after preprocessing.
+
+    ``settings`` are the dataset's config entry (features, path, label_column, ...);
+    ``preprocess`` "auto" picks what the papers do for that kind of data (preprocessing.auto);
+    ``subsample`` keeps a random subset of that many samples (for tiny configs)."""
+    spec = source(name)
+    settings = dict(settings or {})
+    features = settings.setdefault("features", spec.features[0])
+    if features not in spec.features:
+        raise ValueError(f"features {features!r} is not available for {name}; valid: {', '.join(spec.features)}")
+    X, y, meta = spec.read(Path(directory) if directory else None, settings, **read_options)
     if subsample is not None and subsample < len(X):
         keep = np.sort(np.random.default_rng(seed).choice(len(X), subsample, replace=False))
         X, y = X[keep], (None if y is None else y[keep])
+    if preprocess == "auto":
+        preprocess = preprocessing.auto(meta)
     X = preprocessing.apply(preprocess, X, meta)
-    meta = {**meta, "name": name, "preprocess": preprocess, "n_samples": int(len(X)), "n_features": int(X.shape[1])}
+    meta = {**meta, "name": name, "features": features, "preprocess": preprocess,
+            "n_samples": int(len(X)), "n_features": int(X.shape[1])}
     if y is not None:
         meta["n_classes"] = int(len(np.unique(y)))
     return X.astype(np.float32), y, meta

@@ -1,4 +1,8 @@
-"""Fully connected autoencoder, d-500-500-2000-10 by default (the DEC paper's architecture)."""
+"""Autoencoders: fully connected, d-500-500-2000-10 by default (the DEC paper's architecture), and
+convolutional (DCEC's CAE, for images). Both take and return flattened rows, so every method
+treats them alike."""
+
+import math
 
 import torch
 from torch import nn
@@ -31,14 +35,97 @@ class MLPAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-NETS = {"mlp": MLPAutoencoder}
+CONV_KERNELS = (5, 5, 3)
+
+
+def conv_paddings(size: int) -> tuple[int, int, int]:
+    """Per-layer padding along one image axis. Keras' 'same' at stride 2 gives ceil(size / 2),
+    which padding kernel // 2 reproduces; DCEC's third layer is 'same' only when the size is
+    a multiple of 8 and 'valid' otherwise (28 -> 14 -> 7 -> 3 on MNIST)."""
+    return 2, 2, 1 if size % 8 == 0 else 0
+
+
+def conv_sizes(size: int) -> list[int]:
+    """The axis' size at the input and after each stride-2 convolution."""
+    sizes = [size]
+    for kernel, padding in zip(CONV_KERNELS, conv_paddings(size)):
+        sizes.append((sizes[-1] + 2 * padding - kernel) // 2 + 1)
+    if sizes[-1] < 1:
+        raise ValueError(f"an image axis of {size} pixels is too small for the conv autoencoder's 3 stride-2 layers")
+    return sizes
+
+
+class ConvAutoencoder(nn.Module):
+    """DCEC's convolutional autoencoder (Guo et al. 2017): three stride-2 convolutions, a linear
+    embedding, and a mirrored decoder of transposed convolutions with linear output. Each
+    transposed convolution's output_padding is chosen so the decoder returns exactly the
+    encoder's sizes, e.g. 3 -> 7 -> 14 -> 28 on MNIST."""
+
+    def __init__(self, image_shape, filters=(32, 64, 128), embedding_dim: int = 10):
+        super().__init__()
+        if len(image_shape) != 3 or min(image_shape) < 1:
+            raise ValueError(f"image_shape must be (channels, height, width); got {list(image_shape)}")
+        if len(filters) != 3:
+            raise ValueError(f"filters must give the 3 convolutions' channels; got {list(filters)}")
+        self.config = {"kind": "cae", "image_shape": [int(d) for d in image_shape],
+                       "filters": [int(f) for f in filters], "embedding_dim": int(embedding_dim)}
+        channels, height, width = self.config["image_shape"]
+        # per layer, (height, width) pairs: sizes[i] is the input of encoder layer i
+        sizes = list(zip(conv_sizes(height), conv_sizes(width)))
+        paddings = list(zip(conv_paddings(height), conv_paddings(width)))
+        widths = [channels, *self.config["filters"]]
+        bottleneck = (widths[-1], *sizes[-1])
+
+        encoder = [nn.Unflatten(1, (channels, height, width))]
+        for i, kernel in enumerate(CONV_KERNELS):
+            encoder += [nn.Conv2d(widths[i], widths[i + 1], kernel, stride=2, padding=paddings[i]), nn.ReLU()]
+        encoder += [nn.Flatten(), nn.Linear(math.prod(bottleneck), embedding_dim)]
+        self.encoder = nn.Sequential(*encoder)
+
+        decoder = [nn.Linear(embedding_dim, math.prod(bottleneck)), nn.ReLU(), nn.Unflatten(1, bottleneck)]
+        for i in reversed(range(len(CONV_KERNELS))):
+            kernel = CONV_KERNELS[i]
+            output_padding = tuple(out - ((size - 1) * 2 - 2 * pad + kernel)
+                                   for out, size, pad in zip(sizes[i], sizes[i + 1], paddings[i]))
+            decoder.append(nn.ConvTranspose2d(widths[i + 1], widths[i], kernel, stride=2, padding=paddings[i],
+                                              output_padding=output_padding))
+            if i > 0:
+                decoder.append(nn.ReLU())
+        decoder.append(nn.Flatten())
+        self.decoder = nn.Sequential(*decoder)
+
+    def forward(self, x):
+        return self.decoder(self.encoder(x))
+
+
+NETS = {"mlp": MLPAutoencoder, "cae": ConvAutoencoder}
+
+
+def _unknown_kind(kind) -> ValueError:
+    return ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(NETS)}")
+
+
+def make(kind: str, input_dim: int, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
+         filters=(32, 64, 128), image_shape=None) -> nn.Module:
+    """A fresh network of ``kind`` for rows of ``input_dim`` features. Settings of the other kind
+    are ignored, so one set of settings can describe either."""
+    if kind == "mlp":
+        return MLPAutoencoder(input_dim, hidden_dims, embedding_dim)
+    if kind == "cae":
+        if image_shape is None:
+            raise ValueError("kind 'cae' needs image_shape=(channels, height, width) to unflatten the rows")
+        if math.prod(image_shape) != input_dim:
+            raise ValueError(f"image_shape {list(image_shape)} has {math.prod(image_shape)} values "
+                             f"but the data has {input_dim} features")
+        return ConvAutoencoder(image_shape, filters, embedding_dim)
+    raise _unknown_kind(kind)
 
 
 def build(config: dict) -> nn.Module:
     """Instantiate a network from the ``config`` dict it saved."""
     kind = config.get("kind")
     if kind not in NETS:
-        raise ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(NETS)}")
+        raise _unknown_kind(kind)
     return NETS[kind](**{k: v for k, v in config.items() if k != "kind"})
 
 

@@ -1,0 +1,126 @@
+"""The DAG on real and user datasets: MNIST through the download rule (offline, from a mirror
+holding a copy of ../shared/data), the conv autoencoder selected per dataset, and the user's own
+CSV files with and without labels."""
+
+import hashlib
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import (NOTHING_TO_BE_DONE, REPO, copy_workflow, job, parse_dry_run, run_snakemake,
+                      write_config)
+
+pytestmark = pytest.mark.slow
+
+SHARED_MNIST = REPO.parent / "shared" / "data" / "MNIST"
+MNIST_TEST_MD5 = {"t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+                  "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}
+TINY_PARAMS = {"max_epochs": 1, "update_interval": 5, "batch_size": 64}
+
+
+def blobs(path, with_labels):
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0, 0.0], [8.0, 8.0, 0.0], [0.0, 8.0, 8.0]])
+    labels = np.repeat(["north", "east", "west"], 40)
+    points = centres[np.repeat(np.arange(3), 40)] + rng.normal(scale=0.5, size=(120, 3))
+    table = pd.DataFrame(points, columns=["x", "y", "z"])
+    if with_labels:
+        table["region"] = labels
+    table.to_csv(path, index=False)
+
+
+def datasets_config(mirror, labelled_csv, unlabelled_csv):
+    return {
+        "device": "cpu",
+        "seeds": [0],
+        "threads": {"train": 1},
+        "datasets": {
+            "mnist_test": {"n_clusters": 10, "preprocess": "minmax", "subsample": 300, "net": "cae"},
+            "regions": {"source": "file", "path": str(labelled_csv), "label_column": "region",
+                        "n_clusters": 3, "preprocess": "standard"},
+            "regions_unlabelled": {"source": "file", "path": str(unlabelled_csv), "n_clusters": 3,
+                                   "preprocess": "standard"},
+        },
+        "data": {"mirror": str(mirror)},
+        "nets": {
+            "ae": {"hidden_dims": [16], "embedding_dim": 3, "epochs": 2, "batch_size": 32},
+            "cae": {"kind": "cae", "filters": [4, 8, 8], "embedding_dim": 4, "epochs": 1, "batch_size": 64},
+        },
+        "methods": {
+            "dec": {"algorithm": "dec", "net": "ae", "params": dict(TINY_PARAMS)},
+            "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
+            "kmeans-ae": {"algorithm": "kmeans", "features": "ae"},
+        },
+        "figures": {"elbow_k": [2, 4]},
+        "tracking": {"enabled": False},
+    }
+
+
+@pytest.fixture(scope="module")
+def datasets_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("datasets")
+    mirror = root / "mirror"
+    shutil.copytree(SHARED_MNIST, mirror / "MNIST")  # never let anything write into ../shared
+    workdir = copy_workflow(root / "wf")
+    (workdir / "data").mkdir()
+    blobs(workdir / "data" / "regions.csv", with_labels=True)
+    blobs(workdir / "data" / "regions_unlabelled.csv", with_labels=False)
+    write_config(workdir, datasets_config(mirror, "data/regions.csv", "data/regions_unlabelled.csv"))
+    result = run_snakemake(workdir, timeout=900)
+    assert result.returncode == 0, result.tail(150)
+    return workdir
+
+
+def test_mnist_is_fetched_from_the_mirror_and_verified(datasets_run):
+    import json
+
+    manifest = json.loads((datasets_run / "resources/datasets/mnist_test/MANIFEST.json").read_text())
+    assert {f["name"]: f["md5"] for f in manifest["files"]} == MNIST_TEST_MD5
+    for name, md5 in MNIST_TEST_MD5.items():
+        path = datasets_run / "resources/datasets/mnist_test" / name
+        assert hashlib.md5(path.read_bytes()).hexdigest() == md5
+    with np.load(datasets_run / "results/data/mnist_test.npz") as prepared:
+        assert prepared["X"].shape == (300, 784) and 0.0 <= prepared["X"].min() and prepared["X"].max() <= 1.0
+        assert set(np.unique(prepared["y"])) == set(range(10))
+
+
+def test_dataset_net_replaces_the_methods_net(datasets_run):
+    pretrain = datasets_run / "results/pretrain"
+    assert sorted(p.name for p in (pretrain / "mnist_test").iterdir()) == ["cae"]
+    assert sorted(p.name for p in (pretrain / "regions").iterdir()) == ["ae"]
+    embedding = np.load(datasets_run / "results/runs/mnist_test/dec/seed0/embedding.npy")
+    assert embedding.shape == (300, 4)  # the cae's embedding_dim, not the ae's 3
+
+
+def test_labelled_and_unlabelled_user_files(datasets_run):
+    import json
+
+    runs = datasets_run / "results/runs"
+    labelled = json.loads((runs / "regions/kmeans-raw/seed0/metrics.json").read_text())
+    assert labelled["acc"] == 1.0  # three well separated blobs
+    unlabelled = json.loads((runs / "regions_unlabelled/kmeans-raw/seed0/metrics.json").read_text())
+    assert "acc" not in unlabelled and "nmi" not in unlabelled
+    assert unlabelled["silhouette"] > 0.8 and unlabelled["davies_bouldin"] < 0.3
+    assert unlabelled["calinski_harabasz"] > 100
+    summary = (datasets_run / "results/tables/summary.md").read_text()
+    section = summary[summary.index("### regions_unlabelled"):]
+    assert "No labels: only internal metrics" in section
+    assert "| Method | Silhouette | DB | CH |" in section
+    assert (datasets_run / "results/figures/regions_unlabelled/confusion.png").stat().st_size > 0
+
+
+def test_editing_a_user_file_reruns_only_that_dataset(datasets_run, tmp_path):
+    assert NOTHING_TO_BE_DONE in run_snakemake(datasets_run, "-n").output
+    workdir = tmp_path / "wf"
+    shutil.copytree(datasets_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    blobs(workdir / "data" / "regions_unlabelled.csv", with_labels=False)  # rewritten: newer mtime
+
+    result = run_snakemake(workdir, "-n")
+
+    assert result.returncode == 0, result.tail()
+    plan = parse_dry_run(result.output)
+    assert job("prepare_dataset", dataset="regions_unlabelled") in plan.jobs
+    datasets = {dict(wildcards).get("dataset") for _, wildcards in plan.jobs} - {None}
+    assert datasets == {"regions_unlabelled"}, plan.jobs
+    assert "download_dataset" not in plan.rules
