@@ -11,6 +11,8 @@ COLUMNS = [("acc", "ACC", True), ("nmi", "NMI", True), ("ari", "ARI", True),
            ("calinski_harabasz", "CH", True), ("n_clusters_found", "Clusters", None),
            ("noise_fraction", "Noise", None), ("seconds", "Time (s)", None)]
 
+EXTERNAL = ("acc", "nmi", "ari")  # need true labels
+
 
 def collect(records: list[dict]) -> pd.DataFrame:
     """One row per (dataset, method, seed) from dicts holding those keys and the metrics."""
@@ -39,13 +41,16 @@ def markdown(summary: pd.DataFrame) -> str:
     without labels have only internal metrics, and their table says so."""
     lines = []
     for dataset, part in summary.groupby("dataset", sort=False):
+        labelled = part.loc[part["metric"] == "acc", "n_seeds"].sum() > 0
+        if not labelled:  # other datasets' label metrics show up as empty rows here
+            part = part[~part["metric"].isin(EXTERNAL)]
         present = [c for c in COLUMNS if c[0] in set(part["metric"])]
         lines += [f"### {dataset}", "", "| Method | " + " | ".join(h for _, h, _ in present) + " |",
                   "|---|" + "---:|" * len(present)]
         wide_mean = part.pivot(index="method", columns="metric", values="mean")
         wide_std = part.pivot(index="method", columns="metric", values="std")
         methods = list(dict.fromkeys(part["method"]))
-        rank_by = "acc" if "acc" in wide_mean else "silhouette"
+        rank_by = "acc" if labelled else "silhouette"
         if rank_by in wide_mean:  # best first
             methods.sort(key=lambda m: -np.nan_to_num(wide_mean.loc[m, rank_by], nan=-np.inf))
         for method in methods:
@@ -60,7 +65,7 @@ def markdown(summary: pd.DataFrame) -> str:
                 cells.append(text)
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
         n_seeds = int(part["n_seeds"].max())
-        labels_note = ("ACC uses Hungarian matching; noise (-1) counts as wrong." if "acc" in wide_mean else
+        labels_note = ("ACC uses Hungarian matching; noise (-1) counts as wrong." if labelled else
                        "**No labels: only internal metrics** (silhouette, Davies–Bouldin, Calinski–Harabasz).")
         lines += ["", f"Mean ± std over {n_seeds} seed(s). {labels_note} Internal metrics are on the dataset's "
                   "input features, noise left out; DB is lower-is-better. Time is the fit time per run.", ""]

@@ -79,3 +79,14 @@ def test_unlabelled_dataset_table_says_only_internal_metrics_and_bolds_lowest_da
     assert lines[4] == "| b | **0.400 ± 0.000** | 1.200 ± 0.000 | **80.0 ± 0.0** |"
     assert lines[5] == "| a | 0.200 ± 0.000 | **0.900 ± 0.000** | 50.0 ± 0.0 |"
     assert "No labels: only internal metrics" in text and "ACC uses" not in text
+
+
+def test_unlabelled_dataset_beside_a_labelled_one_shows_no_label_columns():
+    runs = pd.DataFrame([
+        {"dataset": "digits", "method": "a", "acc": 0.8, "nmi": 0.7, "silhouette": 0.3},
+        {"dataset": "mine", "method": "a", "silhouette": 0.2},
+    ])
+    text = tables.markdown(tables.summarise(runs))
+    digits, mine = text.split("### mine")
+    assert "| Method | ACC | NMI | Silhouette |" in digits and "ACC uses" in digits
+    assert "| Method | Silhouette |" in mine and "No labels" in mine

@@ -86,11 +86,15 @@ def check_dataset(dataset):
     file_keys = {"path", "features_key", "image_shape"} & set(settings)
     if name == "file":
         if "path" not in settings:
-            fail(f"datasets.{dataset}.path: source 'file' needs the path of your data file")
+            fail(
+                f"datasets.{dataset}.path: source 'file' needs the path of your data file"
+            )
         if not Path(settings["path"]).is_file():
             fail(f"datasets.{dataset}.path: no such file {settings['path']!r}")
     elif file_keys:
-        fail(f"datasets.{dataset}: {', '.join(sorted(file_keys))} only apply to source 'file'")
+        fail(
+            f"datasets.{dataset}: {', '.join(sorted(file_keys))} only apply to source 'file'"
+        )
     if settings.get("net") is not None and settings["net"] not in NETS:
         fail(
             f"datasets.{dataset}.net: {settings['net']!r} is not a net in 'nets' ({', '.join(NETS)})"
@@ -110,7 +114,10 @@ def source_name(dataset):
 
 def dataset_features(dataset):
     settings = config["datasets"][dataset]
-    return settings.get("features") or data_registry.source(source_name(dataset)).features[0]
+    return (
+        settings.get("features")
+        or data_registry.source(source_name(dataset)).features[0]
+    )
 
 
 def net_for(dataset, net):
@@ -225,7 +232,10 @@ def dataset_input(wildcards):
 
 
 def uses_network_features(dataset):
-    return dataset_features(dataset) in data_registry.source(source_name(dataset)).network_features
+    return (
+        dataset_features(dataset)
+        in data_registry.source(source_name(dataset)).network_features
+    )
 
 
 def preparation_threads(wildcards):

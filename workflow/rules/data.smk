@@ -46,7 +46,9 @@ rule prepare_dataset:
     # network features (ResNet-50, MiniLM) run on the training device
     threads: preparation_threads
     resources:
-        gpu=lambda wildcards: uses_gpu() if uses_network_features(wildcards.dataset) else 0,
+        gpu=lambda wildcards: (
+            uses_gpu() if uses_network_features(wildcards.dataset) else 0
+        ),
     params:
         source=lambda wildcards: source_name(wildcards.dataset),
         settings=lambda wildcards: sorted_settings(

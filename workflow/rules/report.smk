@@ -48,7 +48,12 @@ rule figure_training_curves:
         pretrain=lambda wildcards: expand(
             f"{PRETRAIN}/history.json",
             dataset=wildcards.dataset,
-            net=sorted({METHODS[m]["net"] for m in DEEP_METHOD_IDS}),
+            net=sorted(
+                {
+                    net_for(wildcards.dataset, METHODS[m]["net"])
+                    for m in DEEP_METHOD_IDS
+                }
+            ),
             seed=FIGURE_SEED,
         ),
     output:
