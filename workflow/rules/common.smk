@@ -83,7 +83,7 @@ def check_dataset(dataset):
             f"datasets.{dataset}.features: {features!r} is not available for source {name}; "
             f"valid: {', '.join(source.features)}"
         )
-    file_keys = {"path", "features_key", "image_shape"} & set(settings)
+    file_keys = {"path", "label_column", "features_key", "image_shape"} & set(settings)
     if name == "file":
         if "path" not in settings:
             fail(
