@@ -124,3 +124,47 @@ def test_editing_a_user_file_reruns_only_that_dataset(datasets_run, tmp_path):
     datasets = {dict(wildcards).get("dataset") for _, wildcards in plan.jobs} - {None}
     assert datasets == {"regions_unlabelled"}, plan.jobs
     assert "download_dataset" not in plan.rules
+
+
+def test_moving_the_mirror_reruns_nothing(datasets_run, tmp_path):
+    import yaml
+
+    workdir = tmp_path / "wf"
+    shutil.copytree(datasets_run, workdir, symlinks=True, ignore=shutil.ignore_patterns("locks"))
+    config_file = workdir / "config" / "config.yaml"
+    config = yaml.safe_load(config_file.read_text())
+    config["data"] = {"mirror": str(tmp_path), "retries": 5}
+    write_config(workdir, config)
+
+    result = run_snakemake(workdir, "-n")
+
+    assert result.returncode == 0 and NOTHING_TO_BE_DONE in result.output, result.tail()
+
+
+def job_blocks(output):
+    """The dry run's job descriptions, one text block per job."""
+    return [block for block in output.split("\n\n") if "rule " in block]
+
+
+def test_network_features_run_on_the_gpu_and_their_weights_have_their_own_rule(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    config = datasets_config(tmp_path, "x.csv", "x.csv")
+    config["device"] = "cuda"
+    config["datasets"] = {
+        "cifar10_resnet50": {"source": "cifar10", "features": "resnet50", "n_clusters": 10},
+        "cifar10_pixels": {"source": "cifar10", "n_clusters": 10},
+    }
+    write_config(workdir, config)
+
+    result = run_snakemake(workdir, "-n")
+
+    assert result.returncode == 0, result.tail()
+    prepare = {name: block for block in job_blocks(result.output) if "rule prepare_dataset:" in block
+               for name in ("cifar10_resnet50", "cifar10_pixels") if f"dataset={name}" in block}
+    assert "gpu=1" in prepare["cifar10_resnet50"] and "resources/models/resnet50/MANIFEST.json" in prepare[
+        "cifar10_resnet50"]
+    assert "gpu=0" in prepare["cifar10_pixels"] and "resources/models" not in prepare["cifar10_pixels"]
+    plan = parse_dry_run(result.output)
+    assert job("download_model", model="resnet50") in plan.jobs
+    assert job("download_dataset", source="cifar10") in plan.jobs  # one download for both datasets
+    assert len(plan.of_rule("download_dataset")) == 1

@@ -7,9 +7,9 @@ rule download_dataset:
         source=ids_regex(downloaded_sources()),
     conda:
         "../../envs/deepclust.yaml"
+    # data.mirror and data.retries are read from the config in the script, not params: where a
+    # verified file comes from never changes it, so moving the mirror must not rerun anything
     params:
-        mirror=config["data"]["mirror"],
-        retries=config["data"]["retries"],
         code=fingerprint("download.py"),
     script:
         "../scripts/download.py"
@@ -27,8 +27,6 @@ rule download_model:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        mirror=config["data"]["mirror"],
-        retries=config["data"]["retries"],
         code=fingerprint("download.py"),
     script:
         "../scripts/download.py"
@@ -57,8 +55,10 @@ rule prepare_dataset:
                 "features": dataset_features(wildcards.dataset),
             }
         ),
-        device=config["device"],
-        mirror=config["data"]["mirror"],
+        # only network features depend on the device (float rounding)
+        device=lambda wildcards: (
+            config["device"] if uses_network_features(wildcards.dataset) else "any"
+        ),
         models=MODELS,
         code=lambda wildcards: fingerprint(
             "prepare_dataset.py",

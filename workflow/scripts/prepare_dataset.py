@@ -12,7 +12,7 @@ dataset, settings = snakemake.wildcards.dataset, snakemake.params.settings
 downloaded = [Path(f).parent for f in snakemake.input if Path(f).match("datasets/*/MANIFEST.json")]
 X, y, meta = data.load(snakemake.params.source, settings, directory=downloaded[0] if downloaded else None,
                        preprocess=settings["preprocess"], subsample=settings.get("subsample"),
-                       device=snakemake.params.device, mirror=mirror_directory(snakemake.params.mirror),
+                       device=snakemake.config["device"], mirror=mirror_directory(snakemake.config["data"]["mirror"]),
                        models=Path(snakemake.params.models))
 if settings["n_clusters"] > len(X):
     raise ValueError(f"datasets.{dataset}.n_clusters={settings['n_clusters']} exceeds the number of samples "
