@@ -91,6 +91,27 @@ def confusion_grid(y_true: np.ndarray, labellings: dict, path, title: str) -> No
     _save(fig, path)
 
 
+def mosaic(images: np.ndarray, image_shape) -> np.ndarray:
+    """(rows, columns, C*H*W) flat images -> one (rows*H, columns*W, C) picture."""
+    channels, height, width = image_shape
+    rows, columns = images.shape[:2]
+    tiles = images.reshape(rows, columns, channels, height, width).transpose(0, 3, 1, 4, 2)
+    return tiles.reshape(rows * height, columns * width, channels)
+
+
+def samples_grid(samples: dict, image_shape, path, title: str) -> None:
+    """Per method, a mosaic of generated images: one row per cluster, ``samples[method]`` being
+    (n_clusters, n_per_cluster, C*H*W). Colour images are drawn as RGB, others in grey."""
+    fig, axes = _grid(len(samples), size=3.2, max_columns=2)
+    for ax, (name, images) in zip(axes, samples.items()):
+        tiles = mosaic(np.clip(images, 0, 1), image_shape)
+        ax.imshow(tiles if image_shape[0] == 3 else tiles[..., 0], cmap=None if image_shape[0] == 3 else "gray")
+        ax.set_title(name, fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
 def elbow(curves: dict, path, title: str) -> None:
     """``curves`` maps a feature space to {"k": [...], "inertia": [...], "silhouette": [...]}."""
     fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))

@@ -96,7 +96,8 @@ def test_get_known_names():
     assert methods.get("dec") is DEC and methods.get("idec") is IDEC and methods.get("dcn") is DCN
     assert methods.get("kmeans") is baselines.kmeans
     assert methods.module_name("idec") == "deepclust.methods.idec"
-    assert set(methods.ALGORITHMS) == {"dec", "idec", "dcn", "kmeans", "gmm", "agglomerative", "dbscan", "hdbscan"}
+    assert set(methods.DEEP_METHODS) >= {"dec", "idec", "dcn", "dcec"}
+    assert set(methods.BASELINES) == {"kmeans", "gmm", "agglomerative", "dbscan", "hdbscan"}
 
 
 def test_init_parameters_dec():

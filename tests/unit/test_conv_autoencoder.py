@@ -111,6 +111,7 @@ def test_pretraining_is_deterministic_for_a_seed(digits):
     ("dec", dict(update_interval=10, max_epochs=2)),
     ("idec", dict(update_interval=10, max_epochs=2)),
     ("dcn", dict(max_epochs=2, lr=1e-3)),
+    ("dcec", dict(update_interval=10, max_epochs=2)),
 ])
 def test_deep_methods_start_from_a_pretrained_cae(algorithm, settings, digits, pretrained_cae):
     X, y = digits
@@ -157,3 +158,22 @@ def test_invalid_image_shapes_are_refused(image_shape, message):
 def test_mlp_kind_ignores_conv_settings():
     model = autoencoder.make("mlp", 64, hidden_dims=(16,), embedding_dim=3, filters=(1, 2, 3), image_shape=None)
     assert model.config == {"kind": "mlp", "input_dim": 64, "hidden_dims": [16], "embedding_dim": 3}
+
+
+def test_dcec_refuses_a_fully_connected_autoencoder(digits):
+    X, _ = digits
+    mlp = autoencoder.make("mlp", X.shape[1], hidden_dims=(16,), embedding_dim=4)
+    with pytest.raises(ValueError, match="DCEC needs a convolutional autoencoder .*MLPAutoencoder; use IDEC"):
+        methods.get("dcec")(10, autoencoder=mlp, device="cpu").fit(X)
+
+
+def test_dcec_without_autoencoder_pretrains_a_cae_of_the_image_shape(digits):
+    X, y = digits
+    with pytest.raises(ValueError, match=r"give image_shape=\(C, H, W\)"):
+        methods.get("dcec")(10, device="cpu", pretrain_epochs=1).fit(X[:100])
+    dcec = methods.get("dcec")(10, image_shape=DIGITS_SHAPE, filters=SMALL_FILTERS, pretrain_epochs=2,
+                               batch_size=128, update_interval=10, max_epochs=1, n_init=2, device="cpu",
+                               random_state=0).fit(X, y)
+    assert isinstance(dcec.autoencoder_, ConvAutoencoder)
+    assert dcec.autoencoder_.config["filters"] == list(SMALL_FILTERS)
+    assert len(dcec.pretrain_history_) == 2

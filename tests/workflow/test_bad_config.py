@@ -82,9 +82,15 @@ def conv_net_on_data_without_image_shape(config, tmp_path):
     return ["datasets.digits: net 'cae' is convolutional (kind cae)", "no image shape"]
 
 
+def dcec_on_a_fully_connected_net(config):
+    config["methods"]["dec"]["algorithm"] = "dcec"
+    return ["methods.dec: dcec needs a convolutional net (kind cae)", "'ae' (kind mlp)"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
-         dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape]
+         dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
+         dcec_on_a_fully_connected_net]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])

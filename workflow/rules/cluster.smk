@@ -13,7 +13,7 @@ rule cluster_deep:
     log:
         f"{LOGS}/cluster/{{dataset}}/{{method}}/seed{{seed}}.log",
     wildcard_constraints:
-        method=ids_regex(DEEP_METHOD_IDS),
+        method=ids_regex([m for m in DEEP_METHOD_IDS if m not in GENERATIVE_IDS]),
     conda:
         "../../envs/deepclust.yaml"
     threads: config["threads"]["train"]
@@ -29,3 +29,17 @@ rule cluster_deep:
         ),
     script:
         "../scripts/cluster_deep.py"
+
+
+# generative methods (VaDE, InfoGAN) also draw samples per cluster for figure_samples
+use rule cluster_deep as cluster_generative with:
+    output:
+        labels=f"{RUN}/labels.npy",
+        metrics=f"{RUN}/metrics.json",
+        history=f"{RUN}/history.json",
+        embedding=f"{RUN}/embedding.npy",
+        model=f"{RUN}/model.pt",
+        run=f"{RUN}/run.json",
+        samples=f"{RUN}/samples.npy",
+    wildcard_constraints:
+        method=ids_regex(GENERATIVE_IDS),

@@ -47,7 +47,13 @@ def check_config():
     # tests/unit/test_baselines_registry.py) refuses them with the valid names listed.
     for method, spec in METHODS.items():
         algorithm = spec["algorithm"]
-        if algorithm in method_registry.DEEP_METHODS:
+        if algorithm in method_registry.FROM_SCRATCH:
+            if spec.get("net") is not None:
+                fail(
+                    f"methods.{method}.net: {algorithm} trains its own network from scratch; "
+                    "remove 'net'"
+                )
+        elif algorithm in method_registry.DEEP_METHODS:
             if spec.get("net") not in NETS:
                 fail(
                     f"methods.{method}.net: {spec.get('net')!r} is not a net in 'nets' ({', '.join(NETS)})"
@@ -99,13 +105,26 @@ def check_dataset(dataset):
         fail(
             f"datasets.{dataset}.net: {settings['net']!r} is not a net in 'nets' ({', '.join(NETS)})"
         )
-    has_images = (source.image and features == "raw") or "image_shape" in settings
+    for method in DEEP_METHOD_IDS:
+        net = net_of_method(dataset, method)
+        if METHODS[method]["algorithm"] == "dcec" and NETS[net].get("kind") != "cae":
+            fail(
+                f"methods.{method}: dcec needs a convolutional net (kind cae), but on {dataset} it "
+                f"would start from {net!r} (kind {NETS[net].get('kind', 'mlp')})"
+            )
     for net in dataset_nets(dataset):
-        if NETS[net].get("kind", "mlp") == "cae" and not has_images:
+        if NETS[net].get("kind", "mlp") == "cae" and not has_images(dataset):
             fail(
                 f"datasets.{dataset}: net {net!r} is convolutional (kind cae) but {dataset} has no "
                 "image shape (image sources with raw features, or image_shape for files)"
             )
+
+
+def has_images(dataset):
+    """Whether a dataset's rows are images of a known shape (conv nets, sample figures)."""
+    source = data_registry.source(source_name(dataset))
+    raw_pixels = source.image and dataset_features(dataset) == "raw"
+    return raw_pixels or "image_shape" in config["datasets"][dataset]
 
 
 def source_name(dataset):
@@ -118,6 +137,12 @@ def dataset_features(dataset):
         settings.get("features")
         or data_registry.source(source_name(dataset)).features[0]
     )
+
+
+def net_of_method(dataset, method):
+    """The pretrained net a deep method starts from on a dataset; None if it needs none."""
+    net = METHODS[method].get("net")
+    return None if net is None else net_for(dataset, net)
 
 
 def net_for(dataset, net):
@@ -144,6 +169,9 @@ def ids_regex(ids):
 
 
 DEEP_METHOD_IDS = [m for m in METHODS if is_deep(m)]
+GENERATIVE_IDS = [
+    m for m in DEEP_METHOD_IDS if METHODS[m]["algorithm"] in method_registry.GENERATIVE
+]
 BASELINE_IDS = [m for m in METHODS if not is_deep(m)]
 
 
@@ -169,7 +197,9 @@ def n_clusters(wildcards):
 
 # ---- inputs ------------------------------------------------------------------------
 def pretrained(wildcards):
-    net = net_for(wildcards.dataset, METHODS[wildcards.method]["net"])
+    net = net_of_method(wildcards.dataset, wildcards.method)
+    if net is None:
+        return []
     return f"{PRETRAIN}/model.pt".format(
         dataset=wildcards.dataset, net=net, seed=wildcards.seed
     )
@@ -284,7 +314,10 @@ def figure_files():
     if DEEP_METHOD_IDS:
         per_dataset.append(f"{FIGURES}/training_curves.png")
     per_dataset += [f"{FIGURES}/embedding_{space}.png" for space in embedding_spaces()]
-    return expand(per_dataset, dataset=DATASETS)
+    samples = [
+        f"{FIGURES}/samples.png".format(dataset=d) for d in DATASETS if has_images(d)
+    ]
+    return expand(per_dataset, dataset=DATASETS) + (samples if GENERATIVE_IDS else [])
 
 
 def final_outputs():

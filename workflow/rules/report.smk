@@ -142,3 +142,30 @@ rule figure_methods:
         code=fingerprint("figure_methods.py"),
     script:
         "../scripts/figure_methods.py"
+
+
+rule figure_samples:
+    input:
+        data=DATA,
+        samples=lambda wildcards: expand(
+            f"{RUN}/samples.npy",
+            dataset=wildcards.dataset,
+            method=GENERATIVE_IDS,
+            seed=FIGURE_SEED,
+        ),
+    output:
+        report(
+            f"{FIGURES}/samples.png",
+            caption="../report/samples.rst",
+            category="Generated samples",
+            subcategory="{dataset}",
+        ),
+    log:
+        f"{LOGS}/figures/{{dataset}}/samples.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    params:
+        methods=GENERATIVE_IDS,
+        code=fingerprint("figure_samples.py"),
+    script:
+        "../scripts/figure_samples.py"

@@ -8,12 +8,17 @@ jobs.start(snakemake)
 engine.set_threads(snakemake.threads)
 dataset, method, seed = snakemake.wildcards.dataset, snakemake.wildcards.method, int(snakemake.wildcards.seed)
 spec = snakemake.params.spec
-X, y, _ = io.load_dataset(snakemake.input.data)
+X, y, meta = io.load_dataset(snakemake.input.data)
 device = engine.resolve_device(snakemake.params.device)
 
-estimator = methods.get(spec["algorithm"])(
-    n_clusters=snakemake.params.n_clusters, autoencoder=autoencoder.load(snakemake.input.pretrained, device),
-    device=str(device), random_state=seed, verbose=True, **spec.get("params", {}))
+algorithm = spec["algorithm"]
+extra = {}
+if snakemake.input.pretrained:  # methods trained from scratch (InfoGAN, JULE) have none
+    extra["autoencoder"] = autoencoder.load(snakemake.input.pretrained, device)
+if "image_shape" in methods.init_parameters(algorithm) and "image_shape" in meta:
+    extra["image_shape"] = tuple(meta["image_shape"])  # conv networks of methods that build their own
+estimator = methods.get(algorithm)(n_clusters=snakemake.params.n_clusters, device=str(device), random_state=seed,
+                                   verbose=True, **extra, **spec.get("params", {}))
 start = time.perf_counter()
 estimator.fit(X, y)  # y only feeds the ACC/NMI columns of the history, never the training
 seconds = time.perf_counter() - start
@@ -22,6 +27,8 @@ embedding = estimator.transform(X)
 io.save_json(snakemake.output.history, estimator.history_)
 io.save_array(snakemake.output.embedding, embedding)
 autoencoder.save(snakemake.output.model, estimator.autoencoder_)
+if hasattr(snakemake.output, "samples"):
+    io.save_array(snakemake.output.samples, getattr(estimator, methods.GENERATIVE[algorithm])(8, random_state=seed))
 runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking,
                 **runs.identity(dataset, method, seed, "cluster"), params={**spec, "seed": seed},
                 seconds=seconds, labels=estimator.labels_, X=X, y=y, embedding=embedding,

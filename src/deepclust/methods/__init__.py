@@ -13,12 +13,18 @@ DEEP_METHODS = {
     "dec": "deepclust.methods.dec:DEC",
     "idec": "deepclust.methods.idec:IDEC",
     "dcn": "deepclust.methods.dcn:DCN",
+    "dcec": "deepclust.methods.dcec:DCEC",
 }
 BASELINES = {
     name: "deepclust.methods.baselines:" + name
     for name in ("kmeans", "gmm", "agglomerative", "dbscan", "hdbscan")
 }
 ALGORITHMS = {**DEEP_METHODS, **BASELINES}
+# deep methods that learn their own networks from scratch: no shared pretrained net
+FROM_SCRATCH = set()
+# deep methods that generate samples per cluster: algorithm -> estimator method returning an
+# array (n_clusters, n_per_cluster, n_features)
+GENERATIVE = {}
 
 
 def _entry(algorithm: str) -> tuple[str, str]:

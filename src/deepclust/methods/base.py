@@ -32,11 +32,15 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         generator = engine.seeded_generator(seed, device)
         if self.autoencoder is None:
             model, self.pretrain_history_ = pretrain_autoencoder(
-                X, self.hidden_dims, self.embedding_dim, self.pretrain_epochs, self.batch_size,
-                device=str(device), random_state=seed, verbose=self.verbose)
+                X, epochs=self.pretrain_epochs, batch_size=self.batch_size, device=str(device),
+                random_state=seed, verbose=self.verbose, **self._architecture())
         else:
             model = copy.deepcopy(self.autoencoder).to(device)
         return engine.as_tensor(X, device), model.train(), generator, seed
+
+    def _architecture(self) -> dict:
+        """The network pretrained when no ``autoencoder`` is given (DCEC overrides it)."""
+        return {"hidden_dims": self.hidden_dims, "embedding_dim": self.embedding_dim}
 
     def fit(self, X, y=None):
         data, model, generator, seed = self._start(X)
