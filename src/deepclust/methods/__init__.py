@@ -14,6 +14,7 @@ DEEP_METHODS = {
     "idec": "deepclust.methods.idec:IDEC",
     "dcn": "deepclust.methods.dcn:DCN",
     "dcec": "deepclust.methods.dcec:DCEC",
+    "metric_learning": "deepclust.methods.metric_learning:MetricLearningDC",
 }
 BASELINES = {
     name: "deepclust.methods.baselines:" + name

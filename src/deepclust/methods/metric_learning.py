@@ -1,0 +1,266 @@
+"""Metric-learning deep clustering: k-means pseudo-labels on the embedding, then fine-tune the
+encoder with a metric-learning loss on those pseudo-labels, then re-cluster, and repeat (the
+pseudo-label iteration of DeepCluster, Caron et al., ECCV 2018, with a metric loss in place of
+its classifier).
+
+Losses (Euclidean distances, on L2-normalised embeddings by default):
+- "batch_hard": Hermans, Beyer, Leibe 2017, "In Defense of the Triplet Loss": per anchor, the
+  farthest same-label and the closest other-label sample of the batch.
+- "semi_hard": Schroff, Kalenichenko, Philbin, CVPR 2015 (FaceNet): per anchor-positive pair,
+  the closest negative that is farther than the positive; as TF-addons' triplet_semihard_loss.
+- "contrastive": Hadsell, Chopra, LeCun, CVPR 2006: (1/2) d^2 for same-label pairs and
+  (1/2) max(0, margin - d)^2 for the others, over all pairs of the batch.
+
+Defaults and their source: batch hard (Hermans' best loss); P x K batches with K = 4 samples per
+pseudo-class and batch 72 (Hermans: P = 18 identities x K = 4); Adam lr 3e-4 (Hermans); margin 0.2
+and L2-normalised embeddings (FaceNet's alpha = 0.2 on the unit hypersphere: without the
+normalisation a triplet hinge can be lowered by just scaling the embedding up, and the margin
+would have no fixed meaning against the pretrained embedding's arbitrary scale); re-clustering
+after every epoch (DeepCluster); k-means with 20 restarts and tol 0.001 (DEC). Not from a paper:
+``reconstruction_weight`` = 1 keeps the decoder's reconstruction term, as IDEC/DCN do, so the
+embedding keeps the data's structure rather than collapsing onto the current pseudo-labels.
+"""
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.cluster import KMeans
+
+from deepclust import engine
+from deepclust.losses import reconstruction_loss
+from deepclust.methods.base import DeepClusterer
+from deepclust.metrics import best_matching
+
+
+def pairwise_distances(z: torch.Tensor) -> torch.Tensor:
+    """Euclidean distances between the rows of z, from explicit differences (no cancellation).
+    Coincident rows get exactly 0 with a zero gradient, not sqrt's NaN."""
+    squared = (z[:, None, :] - z[None, :, :]).pow(2).sum(-1)
+    nonzero = squared > 0
+    return torch.where(nonzero, torch.where(nonzero, squared, 1.0).sqrt(), 0.0)
+
+
+def pair_masks(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(positive, negative) boolean matrices: same label but not the sample itself, and other label."""
+    same = labels[:, None] == labels[None, :]
+    itself = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
+    return same & ~itself, ~same
+
+
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of values where mask holds (0 when it holds nowhere), with no data-dependent shapes,
+    so nothing waits on the device."""
+    return torch.where(mask, values, 0.0).sum() / mask.sum().clamp_min(1)
+
+
+def batch_hard_triplet_loss(z: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
+    """Hermans et al.'s batch hard triplet loss: mean over anchors of
+    max(0, max_p d(a, p) - min_n d(a, n) + margin). Anchors without a positive or a negative in
+    the batch are skipped."""
+    distances = pairwise_distances(z)
+    positive, negative = pair_masks(labels)
+    hardest_positive = distances.masked_fill(~positive, -torch.inf).amax(1)
+    hardest_negative = distances.masked_fill(~negative, torch.inf).amin(1)
+    losses = F.relu(hardest_positive - hardest_negative + margin)
+    return masked_mean(losses, positive.any(1) & negative.any(1))
+
+
+def semi_hard_triplet_loss(z: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
+    """FaceNet's triplet loss with semi-hard negatives, as TF-addons' triplet_semihard_loss: mean
+    over anchor-positive pairs (a, p) of max(0, d(a, p) - d(a, n) + margin), n being the closest
+    negative with d(a, n) > d(a, p). When no negative is that far (all are hard), n is the
+    FARTHEST negative, i.e. the least hard one (TF-addons' fallback), never the hardest.
+
+    A chosen negative beyond the margin gives zero loss, which is FaceNet's rule that
+    semi-hard negatives lie within the margin. Anchors without a negative are skipped."""
+    distances = pairwise_distances(z)
+    positive, negative = pair_masks(labels)
+    # each anchor's negative distances in increasing order, non-negatives (inf) last
+    sorted_negatives = distances.masked_fill(~negative, torch.inf).sort(dim=1).values
+    n_negatives = negative.sum(1, keepdim=True)
+    # per pair, the index of the first negative strictly farther than the positive
+    first_farther = torch.searchsorted(sorted_negatives.detach(), distances.detach(), right=True)
+    semi_hard = sorted_negatives.gather(1, first_farther.clamp(max=len(z) - 1))
+    farthest = sorted_negatives.gather(1, (n_negatives - 1).clamp_min(0))
+    chosen = torch.where(first_farther < n_negatives, semi_hard, farthest)
+    losses = F.relu(distances - chosen + margin)
+    return masked_mean(losses, positive & (n_negatives > 0))
+
+
+def contrastive_loss(z: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
+    """Hadsell et al.'s contrastive loss, mean over the batch's unordered pairs of
+    (1/2) d^2 (same label) or (1/2) max(0, margin - d)^2 (different labels)."""
+    distances = pairwise_distances(z)
+    same = labels[:, None] == labels[None, :]
+    per_pair = 0.5 * torch.where(same, distances.pow(2), F.relu(margin - distances).pow(2))
+    pairs = torch.ones_like(same).triu(diagonal=1)
+    return masked_mean(per_pair, pairs)
+
+
+LOSSES = {"batch_hard": batch_hard_triplet_loss, "semi_hard": semi_hard_triplet_loss,
+          "contrastive": contrastive_loss}
+
+
+def pk_batches(labels: torch.Tensor, classes_per_batch: int, samples_per_class: int, n_batches: int,
+               generator: torch.Generator) -> torch.Tensor:
+    """(n_batches, P * K) sample indices, Hermans et al.'s P x K sampling: each batch holds
+    K = samples_per_class samples of each of P = classes_per_batch distinct labels, in runs of K.
+
+    The K samples are a window of a random within-class order starting at a random offset, so
+    they are distinct when the class has at least K members (it wraps around otherwise).
+    All on the labels' device, drawn from ``generator``."""
+    device = labels.device
+    shuffled = torch.randperm(len(labels), generator=generator, device=device)
+    by_class = shuffled[torch.argsort(labels[shuffled], stable=True)]  # grouped by label, random within
+    counts = torch.bincount(labels)
+    starts = counts.cumsum(0) - counts
+    present = torch.nonzero(counts).squeeze(1)
+    if classes_per_batch > len(present):
+        raise ValueError(f"{classes_per_batch} classes per batch asked for but only {len(present)} labels occur")
+    pick = torch.rand(n_batches, len(present), generator=generator, device=device).argsort(1)[:, :classes_per_batch]
+    classes = present[pick]                                               # (batches, P)
+    size = counts[classes]
+    offset = (torch.rand(classes.shape, generator=generator, device=device) * size).long().clamp_max(size - 1)
+    within = (offset[..., None] + torch.arange(samples_per_class, device=device)) % size[..., None]
+    return by_class[starts[classes][..., None] + within].reshape(n_batches, -1)
+
+
+def count_changed_labels(previous: np.ndarray, current: np.ndarray) -> int:
+    """Samples whose cluster changed, after matching the current clusters to the previous ones
+    one-to-one (Hungarian), since k-means' cluster ids are arbitrary."""
+    mapping = best_matching(previous, current)
+    unmatched = np.iinfo(np.int64).min
+    lookup = np.full(int(current.max()) + 1, unmatched, dtype=np.int64)
+    lookup[list(mapping)] = list(mapping.values())
+    return int(np.sum(lookup[current] != previous))
+
+
+def cluster_means(z: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndarray:
+    counts = np.bincount(labels, minlength=n_clusters)
+    sums = np.zeros((n_clusters, z.shape[1]), dtype=np.float64)
+    np.add.at(sums, labels, z)
+    return sums / np.maximum(counts, 1)[:, None]
+
+
+class MetricLearningDC(DeepClusterer):
+    """Round 0 is k-means (``n_init`` restarts) on the pretrained embedding. Each round then trains
+    ``epochs_per_round`` epochs of P x K batches on the current pseudo-labels (P = min(clusters,
+    batch_size // samples_per_class), ceil(n / (P K)) batches an epoch, so about n samples) with
+    loss = metric loss + reconstruction_weight * reconstruction MSE, and re-runs k-means on the new
+    embedding, started from the previous clusters' means in it (one run: the clusters stay
+    where they were unless the data moves them, and keep their ids). It stops early when fewer
+    than ``tol`` of the samples change cluster (after Hungarian matching of the two clusterings).
+    ``labels_`` and ``cluster_centers_`` are the last k-means', on the final embedding."""
+
+    def __init__(self, n_clusters=10, *, autoencoder=None, loss="batch_hard", margin=0.2, normalize=True,
+                 rounds=50, epochs_per_round=1, batch_size=72, samples_per_class=4, lr=3e-4,
+                 reconstruction_weight=1.0, tol=0.001, n_init=20, pretrain_epochs=200,
+                 hidden_dims=(500, 500, 2000), embedding_dim=10, device="auto", random_state=None,
+                 verbose=False):
+        self.n_clusters = n_clusters
+        self.autoencoder = autoencoder
+        self.loss = loss
+        self.margin = margin
+        self.normalize = normalize
+        self.rounds = rounds
+        self.epochs_per_round = epochs_per_round
+        self.batch_size = batch_size
+        self.samples_per_class = samples_per_class
+        self.lr = lr
+        self.reconstruction_weight = reconstruction_weight
+        self.tol = tol
+        self.n_init = n_init
+        self.pretrain_epochs = pretrain_epochs
+        self.hidden_dims = hidden_dims
+        self.embedding_dim = embedding_dim
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self):
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
+        if not self.margin > 0:
+            raise ValueError(f"margin must be > 0, got {self.margin}")
+        for name in ("rounds", "epochs_per_round"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.samples_per_class < 2:
+            raise ValueError(f"samples_per_class must be >= 2 (an anchor needs a positive), "
+                             f"got {self.samples_per_class}")
+        if self.batch_size < 2 * self.samples_per_class:
+            raise ValueError(f"batch_size must hold at least 2 pseudo-classes of samples_per_class="
+                             f"{self.samples_per_class} samples (>= {2 * self.samples_per_class}), "
+                             f"got {self.batch_size}")
+        if self.reconstruction_weight < 0:
+            raise ValueError(f"reconstruction_weight must be >= 0, got {self.reconstruction_weight}")
+        if not 0 <= self.tol <= 1:
+            raise ValueError(f"tol is a fraction of samples, in [0, 1]; got {self.tol}")
+
+    def fit(self, X, y=None):
+        self._check_params()
+        return super().fit(X, y)
+
+    def _embed(self, z: torch.Tensor) -> torch.Tensor:
+        """The space the metric loss and k-means work in."""
+        return F.normalize(z, dim=1) if self.normalize else z
+
+    def _embedding(self, model, data) -> np.ndarray:
+        return engine.full_pass(lambda x: self._embed(model.encoder(x)), data).cpu().numpy()
+
+    def _fit(self, data, y, model, generator, seed):
+        name = type(self).__name__
+        loss_fn = LOSSES[self.loss]
+        optimizer = engine.make_optimizer("adam", model.parameters(), self.lr)
+        progress = engine.Progress(name, self.rounds * self.epochs_per_round, self.verbose)
+        kmeans = self._kmeans_init(torch.as_tensor(self._embedding(model, data)), seed)
+        labels = kmeans.labels_
+        self._monitor({"epoch": 0, "round": 0, "loss": float("nan"), "metric_loss": float("nan"),
+                       "reconstruction_loss": float("nan"), "labels_changed": 0, "label_change": 0.0}, labels, y)
+
+        converged, epoch = False, 0
+        for round_ in range(1, self.rounds + 1):
+            pseudo = torch.as_tensor(labels, dtype=torch.long, device=data.device)
+            n_present = len(np.unique(labels))
+            classes_per_batch = min(n_present, self.batch_size // self.samples_per_class)
+            n_batches = -(-len(data) // (classes_per_batch * self.samples_per_class))
+            totals = torch.zeros(3, device=data.device)  # loss, metric, reconstruction over the round
+            for _ in range(self.epochs_per_round):
+                epoch_totals = torch.zeros(3, device=data.device)
+                for idx in pk_batches(pseudo, classes_per_batch, self.samples_per_class, n_batches, generator):
+                    x = data[idx]
+                    z = model.encoder(x)
+                    metric = loss_fn(self._embed(z), pseudo[idx], self.margin)
+                    reconstruction = (reconstruction_loss(model.decoder(z), x) if self.reconstruction_weight
+                                      else torch.zeros((), device=data.device))
+                    loss = metric + self.reconstruction_weight * reconstruction
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    epoch_totals += torch.stack([loss, metric, reconstruction]).detach()
+                progress.epoch_done(epoch, epoch_totals[0].item() / n_batches)
+                totals += epoch_totals
+                epoch += 1
+
+            # re-cluster the new embedding, warm-started from the previous clusters' means in it
+            z = self._embedding(model, data)
+            init = cluster_means(z, labels, self.n_clusters)
+            kmeans = KMeans(self.n_clusters, init=init, n_init=1, random_state=seed).fit(z)
+            changed = count_changed_labels(labels, kmeans.labels_)
+            labels = kmeans.labels_
+            loss, metric, reconstruction = (totals / (n_batches * self.epochs_per_round)).tolist()
+            self._monitor({"epoch": epoch, "round": round_, "loss": loss, "metric_loss": metric,
+                           "reconstruction_loss": reconstruction, "labels_changed": changed,
+                           "label_change": changed / len(labels)}, labels, y)
+            if changed / len(labels) < self.tol:
+                converged = True
+                break
+
+        self.n_rounds_, self.converged_ = round_, converged
+        self.labels_ = labels
+        self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
+
+    def transform(self, X) -> np.ndarray:
+        """The (normalised, when ``normalize``) embedding that k-means clusters."""
+        device = next(self.autoencoder_.parameters()).device
+        return self._embedding(self.autoencoder_, engine.as_tensor(X, device))
