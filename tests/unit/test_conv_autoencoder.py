@@ -143,7 +143,9 @@ def test_image_shape_not_matching_the_features_is_refused(digits):
 
 def test_unknown_kind_lists_the_valid_kinds(digits):
     with pytest.raises(ValueError, match=r"unknown network kind 'vae'; valid kinds: \['cae', 'mlp'\]"):
-        pretrain_autoencoder(digits[0][:20], epochs=1, kind="vae", device="cpu", verbose=False)
+        pretrain_autoencoder(digits[0][:20], epochs=1, kind="vae", device="cpu", verbose=False)  # not pretrained
+    with pytest.raises(ValueError, match=r"unknown network kind 'rbm'; valid kinds: \['cae', 'infogan', 'jule'"):
+        autoencoder.build({"kind": "rbm"})
 
 
 @pytest.mark.parametrize("image_shape, message", [

@@ -33,7 +33,7 @@ DRY_RUN_TIMEOUT = 300
 DATASET = "digits"
 N_SAMPLES = 300
 SEEDS = [0, 1]
-DEEP_METHODS = ["dec", "idec", "dcn"]
+DEEP_METHODS = ["dec", "idec", "dcn", "vade"]
 BASELINES = ["kmeans-raw", "gmm-ae", "dbscan-raw", "hdbscan-umap-ae"]
 METHODS = DEEP_METHODS + BASELINES
 DEEP_PARAMS = {"max_epochs": 2, "update_interval": 5, "batch_size": 64}
@@ -50,6 +50,8 @@ TINY_CONFIG = {
         "dec": {"algorithm": "dec", "net": "ae", "params": dict(DEEP_PARAMS)},
         "idec": {"algorithm": "idec", "net": "ae", "params": {**DEEP_PARAMS, "gamma": 0.1}},
         "dcn": {"algorithm": "dcn", "net": "ae", "params": {"max_epochs": 2, "batch_size": 64}},
+        # generative: also writes samples.npy, drawn by figure_samples
+        "vade": {"algorithm": "vade", "net": "ae", "params": {"max_epochs": 2, "batch_size": 64, "n_init": 1}},
         "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
         "gmm-ae": {"algorithm": "gmm", "features": "ae"},
         "dbscan-raw": {"algorithm": "dbscan", "features": "raw"},

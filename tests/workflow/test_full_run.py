@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 RUN_FILES = ["labels.npy", "metrics.json", "run.json"]
 DEEP_RUN_FILES = RUN_FILES + ["history.json", "embedding.npy", "model.pt"]
 PRETRAIN_FILES = ["model.pt", "history.json", "embedding.npy", "run.json"]
-FIGURES = ["methods", "confusion", "elbow", "training_curves",
+FIGURES = ["methods", "confusion", "elbow", "training_curves", "samples",
            *(f"embedding_{space}" for space in ["raw", "ae", *DEEP_METHODS])]
 EXPECTED_RUN_KEYS = {f"{DATASET}/{method}/seed{seed}" for method in METHODS for seed in SEEDS} | {
     f"{DATASET}/pretrain-ae/seed{seed}" for seed in SEEDS}
@@ -83,6 +83,8 @@ def test_run_directories_are_complete(finished_workflow, method):
         assert run["tags"]["method"] == method and run["tags"]["seed"] == str(seed)
         if method in DEEP_METHODS:
             assert np.load(directory / "embedding.npy").shape == (N_SAMPLES, 4)
+            if method == "vade":  # 8 samples per cluster, digits' 8x8 pixels
+                assert np.load(directory / "samples.npy").shape == (10, 8, 64)
             assert json.loads((directory / "history.json").read_text()), "empty training history"
 
 

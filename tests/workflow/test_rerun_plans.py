@@ -26,7 +26,9 @@ def plan(workdir):
 
 
 def deep(*methods):
-    return {job("cluster_deep", dataset=DATASET, method=m, seed=s) for m in methods for s in SEEDS}
+    """Deep clustering jobs; generative methods (VaDE) run as cluster_generative."""
+    return {job("cluster_generative" if m == "vade" else "cluster_deep", dataset=DATASET, method=m, seed=s)
+            for m in methods for s in SEEDS}
 
 
 def pretrain():

@@ -15,6 +15,7 @@ DEEP_METHODS = {
     "dcn": "deepclust.methods.dcn:DCN",
     "dcec": "deepclust.methods.dcec:DCEC",
     "metric_learning": "deepclust.methods.metric_learning:MetricLearningDC",
+    "vade": "deepclust.methods.vade:VaDE",
 }
 BASELINES = {
     name: "deepclust.methods.baselines:" + name
@@ -25,7 +26,7 @@ ALGORITHMS = {**DEEP_METHODS, **BASELINES}
 FROM_SCRATCH = set()
 # deep methods that generate samples per cluster: algorithm -> estimator method returning an
 # array (n_clusters, n_per_cluster, n_features)
-GENERATIVE = {}
+GENERATIVE = {"vade": "sample"}
 
 
 def _entry(algorithm: str) -> tuple[str, str]:

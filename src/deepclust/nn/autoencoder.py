@@ -2,6 +2,7 @@
 convolutional (DCEC's CAE, for images). Both take and return flattened rows, so every method
 treats them alike."""
 
+import importlib
 import math
 
 import torch
@@ -98,11 +99,16 @@ class ConvAutoencoder(nn.Module):
         return self.decoder(self.encoder(x))
 
 
-NETS = {"mlp": MLPAutoencoder, "cae": ConvAutoencoder}
+# Kinds pretrained by the workflow (`nets.<id>.kind`).
+PRETRAINABLE = {"mlp": MLPAutoencoder, "cae": ConvAutoencoder}
+# Every kind a model file may hold, for `load`. Networks that methods build around these are
+# import strings, resolved only when such a file is loaded (their modules import this one).
+NETS = {**PRETRAINABLE, "vae": "deepclust.nn.vae:VariationalAutoencoder", "infogan": "deepclust.nn.gan:InfoGANNet",
+        "jule": "deepclust.methods.jule:JULENet"}
 
 
-def _unknown_kind(kind) -> ValueError:
-    return ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(NETS)}")
+def _unknown_kind(kind, valid) -> ValueError:
+    return ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(valid)}")
 
 
 def make(kind: str, input_dim: int, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
@@ -118,15 +124,19 @@ def make(kind: str, input_dim: int, hidden_dims=(500, 500, 2000), embedding_dim:
             raise ValueError(f"image_shape {list(image_shape)} has {math.prod(image_shape)} values "
                              f"but the data has {input_dim} features")
         return ConvAutoencoder(image_shape, filters, embedding_dim)
-    raise _unknown_kind(kind)
+    raise _unknown_kind(kind, PRETRAINABLE)
 
 
 def build(config: dict) -> nn.Module:
     """Instantiate a network from the ``config`` dict it saved."""
     kind = config.get("kind")
     if kind not in NETS:
-        raise _unknown_kind(kind)
-    return NETS[kind](**{k: v for k, v in config.items() if k != "kind"})
+        raise _unknown_kind(kind, NETS)
+    network = NETS[kind]
+    if isinstance(network, str):
+        module, name = network.split(":")
+        network = getattr(importlib.import_module(module), name)
+    return network(**{k: v for k, v in config.items() if k != "kind"})
 
 
 def save(path, model: nn.Module) -> None:
