@@ -33,7 +33,7 @@ DRY_RUN_TIMEOUT = 300
 DATASET = "digits"
 N_SAMPLES = 300
 SEEDS = [0, 1]
-DEEP_METHODS = ["dec", "idec", "dcn", "vade"]
+DEEP_METHODS = ["dec", "idec", "dcn", "vade", "infogan"]
 BASELINES = ["kmeans-raw", "gmm-ae", "dbscan-raw", "hdbscan-umap-ae"]
 METHODS = DEEP_METHODS + BASELINES
 DEEP_PARAMS = {"max_epochs": 2, "update_interval": 5, "batch_size": 64}
@@ -52,6 +52,9 @@ TINY_CONFIG = {
         "dcn": {"algorithm": "dcn", "net": "ae", "params": {"max_epochs": 2, "batch_size": 64}},
         # generative: also writes samples.npy, drawn by figure_samples
         "vade": {"algorithm": "vade", "net": "ae", "params": {"max_epochs": 2, "batch_size": 64, "n_init": 1}},
+        # trained from scratch: no pretrained net, image_shape from the dataset
+        "infogan": {"algorithm": "infogan", "params": {"hidden_dim": 16, "filters": 4, "q_hidden_dim": 8,
+                                                       "max_epochs": 1, "batch_size": 64}},
         "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
         "gmm-ae": {"algorithm": "gmm", "features": "ae"},
         "dbscan-raw": {"algorithm": "dbscan", "features": "raw"},

@@ -87,10 +87,15 @@ def dcec_on_a_fully_connected_net(config):
     return ["methods.dec: dcec needs a convolutional net (kind cae)", "'ae' (kind mlp)"]
 
 
+def net_for_a_method_trained_from_scratch(config):
+    config["methods"]["infogan"]["net"] = "ae"
+    return ["methods.infogan.net: infogan trains its own network from scratch; remove 'net'"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
          dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
-         dcec_on_a_fully_connected_net]
+         dcec_on_a_fully_connected_net, net_for_a_method_trained_from_scratch]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])

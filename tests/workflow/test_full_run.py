@@ -82,8 +82,9 @@ def test_run_directories_are_complete(finished_workflow, method):
         assert run["key"] == f"{DATASET}/{method}/seed{seed}"
         assert run["tags"]["method"] == method and run["tags"]["seed"] == str(seed)
         if method in DEEP_METHODS:
-            assert np.load(directory / "embedding.npy").shape == (N_SAMPLES, 4)
-            if method == "vade":  # 8 samples per cluster, digits' 8x8 pixels
+            # the autoencoder's 4-d embedding; InfoGAN's is Q's logits over its 10 codes
+            assert np.load(directory / "embedding.npy").shape == (N_SAMPLES, 10 if method == "infogan" else 4)
+            if method in ("vade", "infogan"):  # 8 samples per cluster, digits' 8x8 pixels
                 assert np.load(directory / "samples.npy").shape == (10, 8, 64)
             assert json.loads((directory / "history.json").read_text()), "empty training history"
 

@@ -27,7 +27,8 @@ def plan(workdir):
 
 def deep(*methods):
     """Deep clustering jobs; generative methods (VaDE) run as cluster_generative."""
-    return {job("cluster_generative" if m == "vade" else "cluster_deep", dataset=DATASET, method=m, seed=s)
+    return {job("cluster_generative" if m in ("vade", "infogan") else "cluster_deep", dataset=DATASET, method=m,
+                seed=s)
             for m in methods for s in SEEDS}
 
 

@@ -232,10 +232,9 @@ def run_files(name, datasets=None, methods=None, seeds=None):
 def nets_used():
     """Nets that some method starts from or clusters the embedding of (before a dataset's
     `net` replaces them)."""
-    nets = {
-        spec.get("net") or feature_net(spec["features"]) for spec in METHODS.values()
-    }
-    return sorted(nets - {None})
+    deep_nets = {METHODS[m].get("net") for m in DEEP_METHOD_IDS}
+    baseline_nets = {feature_net(METHODS[m]["features"]) for m in BASELINE_IDS}
+    return sorted((deep_nets | baseline_nets) - {None})
 
 
 def pretrain_runs():

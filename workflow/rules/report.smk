@@ -49,10 +49,7 @@ rule figure_training_curves:
             f"{PRETRAIN}/history.json",
             dataset=wildcards.dataset,
             net=sorted(
-                {
-                    net_for(wildcards.dataset, METHODS[m]["net"])
-                    for m in DEEP_METHOD_IDS
-                }
+                {net_of_method(wildcards.dataset, m) for m in DEEP_METHOD_IDS} - {None}
             ),
             seed=FIGURE_SEED,
         ),

@@ -16,6 +16,7 @@ DEEP_METHODS = {
     "dcec": "deepclust.methods.dcec:DCEC",
     "metric_learning": "deepclust.methods.metric_learning:MetricLearningDC",
     "vade": "deepclust.methods.vade:VaDE",
+    "infogan": "deepclust.methods.infogan:InfoGAN",
 }
 BASELINES = {
     name: "deepclust.methods.baselines:" + name
@@ -23,10 +24,10 @@ BASELINES = {
 }
 ALGORITHMS = {**DEEP_METHODS, **BASELINES}
 # deep methods that learn their own networks from scratch: no shared pretrained net
-FROM_SCRATCH = set()
+FROM_SCRATCH = {"infogan"}
 # deep methods that generate samples per cluster: algorithm -> estimator method returning an
 # array (n_clusters, n_per_cluster, n_features)
-GENERATIVE = {"vade": "sample"}
+GENERATIVE = {"vade": "sample", "infogan": "generate"}
 
 
 def _entry(algorithm: str) -> tuple[str, str]:

@@ -1,0 +1,213 @@
+"""InfoGAN (Chen, Duan, Houthooft, Schulman, Sutskever, Abbeel, NeurIPS 2016) as a clusterer.
+
+A GAN whose generator G(z, c) also gets a categorical code c ~ Cat(K) and continuous codes
+~ U(-1, 1); a recognition network Q, sharing the discriminator's trunk, recovers the codes from
+G's samples. Minimising lambda * (cross-entropy of Q's categorical head on the sampled c, plus
+the Gaussian NLL of the continuous codes under Q's means with fixed std 1) maximises a lower bound
+on the mutual information I(c; G(z, c)), so c ends up carrying the most salient discrete factor
+(the digit on MNIST). A real row is clustered by argmax_c Q(c | x).
+
+Defaults follow the paper and the authors' MNIST launcher (openai/InfoGAN): 62 U(-1, 1) noise
+variables, one Cat(K) and two U(-1, 1) continuous codes, Adam with beta1 0.5, lr 2e-4 for D/Q
+and 1e-3 for G, info coefficient 1 for both code kinds (the continuous term is already small:
+with std fixed at 1 it is 0.5 (c - mu)^2 per code, at most Var(c)/2 = 1/6 when Q ignores it).
+As in that code, the info term is in both players' losses: D's optimizer trains the shared trunk
+and Q's head on it (with G's samples held fixed), G's optimizer trains G on it. The paper uses
+batch 100 (the launcher 128). The launcher's 50 x 100 updates of 128 samples are about 9 passes
+over MNIST's 70k, hence max_epochs 10 (one epoch = one pass over X); small data sets need more
+passes (digits: ~100). Nets: deepclust.nn.gan.InfoGANNet (the paper's MNIST layout for
+images given ``image_shape``, MLPs for flat data).
+
+InfoGAN learns from scratch: the ``autoencoder`` argument exists for the workflow's common
+signature and is ignored. Data must lie in [0, 1], G's sigmoid range.
+"""
+
+import math
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from deepclust import engine
+from deepclust.methods.base import DeepClusterer
+from deepclust.nn.gan import InfoGANNet
+
+HALF_LOG_TWO_PI = 0.5 * math.log(2 * math.pi)
+
+
+def categorical_nll(logits: torch.Tensor, codes: torch.Tensor) -> torch.Tensor:
+    """-log Q(c | x) of the sampled categories, averaged over the batch."""
+    return F.cross_entropy(logits, codes)
+
+
+def gaussian_nll(mean: torch.Tensor, value: torch.Tensor, std: float = 1.0) -> torch.Tensor:
+    """-log N(value; mean, std^2), summed over the code dimensions, averaged over the batch (the
+    paper's factored Gaussian Q with a fixed std, as the authors' code for uniform codes)."""
+    per_dim = 0.5 * ((value - mean) / std).pow(2) + math.log(std) + HALF_LOG_TWO_PI
+    return per_dim.sum(dim=1).mean()
+
+
+def information_loss(code_logits, codes, continuous_mean, continuous, lambda_categorical: float = 1.0,
+                     lambda_continuous: float = 1.0) -> torch.Tensor:
+    """lambda_cat * CE + lambda_cont * Gaussian NLL: the negative mutual-information lower bound
+    L_I up to the constant entropies of the code priors."""
+    loss = lambda_categorical * categorical_nll(code_logits, codes)
+    if continuous.shape[1]:
+        loss = loss + lambda_continuous * gaussian_nll(continuous_mean, continuous)
+    return loss
+
+
+def _real(logits: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
+
+
+def _fake(logits: torch.Tensor) -> torch.Tensor:
+    return F.binary_cross_entropy_with_logits(logits, torch.zeros_like(logits))
+
+
+class InfoGAN(DeepClusterer):
+    """InfoGAN clusterer. ``autoencoder`` is ignored (InfoGAN needs no pretrained network).
+
+    After ``fit``: ``autoencoder_`` is the trained InfoGANNet (G and D/Q, kind "infogan"),
+    ``labels_`` = argmax Q(c | x), ``history_`` one row per epoch (d_loss, g_loss, info_loss,
+    loss = g_loss + info_loss, and acc/nmi when y is given). ``transform`` returns Q's categorical
+    logits (n x K), the embedding the method clusters in.
+    """
+
+    def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, noise_dim=62, n_continuous=2,
+                 lambda_categorical=1.0, lambda_continuous=1.0, d_lr=2e-4, g_lr=1e-3, betas=(0.5, 0.999),
+                 batch_size=100, max_epochs=10, hidden_dim=1024, q_hidden_dim=128, filters=64,
+                 device="auto", random_state=None, verbose=False):
+        self.n_clusters = n_clusters
+        self.autoencoder = autoencoder
+        self.image_shape = image_shape
+        self.noise_dim = noise_dim
+        self.n_continuous = n_continuous
+        self.lambda_categorical = lambda_categorical
+        self.lambda_continuous = lambda_continuous
+        self.d_lr = d_lr
+        self.g_lr = g_lr
+        self.betas = betas
+        self.batch_size = batch_size
+        self.max_epochs = max_epochs
+        self.hidden_dim = hidden_dim
+        self.q_hidden_dim = q_hidden_dim
+        self.filters = filters
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self):
+        at_least = {"n_clusters": 2, "batch_size": 2, "max_epochs": 1, "hidden_dim": 1, "q_hidden_dim": 1,
+                    "filters": 1, "noise_dim": 0, "n_continuous": 0}
+        for name, minimum in at_least.items():
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        for name in ("lambda_categorical", "lambda_continuous"):
+            if not getattr(self, name) >= 0:
+                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)!r}")
+        for name in ("d_lr", "g_lr"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
+        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
+            raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}")
+
+    @staticmethod
+    def _check_data(X, min_rows: int = 1) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or len(X) < min_rows:
+            raise ValueError(f"X must be 2-D with at least {min_rows} rows; got shape {X.shape}")
+        low, high = float(X.min()), float(X.max())
+        if not (0.0 <= low and high <= 1.0):
+            raise ValueError(f"InfoGAN's generator outputs [0, 1] (sigmoid), so X must lie in [0, 1]; got values "
+                             f"in [{low:.4g}, {high:.4g}]. Use the minmax preprocessing.")
+        return X
+
+    def fit(self, X, y=None):
+        self._check_params()
+        X = self._check_data(X, min_rows=self.n_clusters)
+        seed = 0 if self.random_state is None else int(self.random_state)
+        device = engine.resolve_device(self.device)
+        generator = engine.seeded_generator(seed, device)
+        net = InfoGANNet(X.shape[1], self.n_clusters, self.n_continuous, self.noise_dim, self.image_shape,
+                         self.hidden_dim, self.q_hidden_dim, self.filters).to(device).train()
+        data = engine.as_tensor(X, device)
+        betas = tuple(self.betas)
+        d_optimizer = torch.optim.Adam(net.discriminator_parameters(), lr=self.d_lr, betas=betas, fused=True)
+        g_parameters = list(net.generator.parameters())
+        g_optimizer = torch.optim.Adam(g_parameters, lr=self.g_lr, betas=betas, fused=True)
+        info = lambda logits, means, codes, continuous: information_loss(  # noqa: E731
+            logits, codes, means, continuous, self.lambda_categorical, self.lambda_continuous)
+        progress = engine.Progress("InfoGAN", self.max_epochs, self.verbose)
+        self.history_ = []
+
+        for epoch in range(self.max_epochs):
+            sums, seen = torch.zeros(3, device=device), 0
+            for idx in engine.minibatches(len(data), self.batch_size, generator):
+                if len(idx) < 2:  # batch norm needs two samples; the one left over waits for the next epoch
+                    continue
+                noise, codes, continuous = net.sample_prior(len(idx), generator)
+                fake = net(net.latent(noise, codes, continuous))
+
+                # D/Q step: real vs fake, and recover the codes of G's (fixed) samples
+                real_logit, _, _ = net.discriminate(data[idx])
+                fake_logit, code_logits, means = net.discriminate(fake.detach())
+                d_loss = _real(real_logit) + _fake(fake_logit)
+                d_optimizer.zero_grad(set_to_none=True)
+                (d_loss + info(code_logits, means, codes, continuous)).backward()
+                d_optimizer.step()
+
+                # G step against the updated D/Q (non-saturating loss); gradients for G only
+                fake_logit, code_logits, means = net.discriminate(fake)
+                g_loss = _real(fake_logit)
+                info_loss = info(code_logits, means, codes, continuous)
+                g_optimizer.zero_grad(set_to_none=True)
+                (g_loss + info_loss).backward(inputs=g_parameters)
+                g_optimizer.step()
+
+                sums += torch.stack([d_loss, g_loss, info_loss]).detach() * len(idx)
+                seen += len(idx)
+            d_mean, g_mean, info_mean = (sums / seen).tolist()
+            progress.epoch_done(epoch, g_mean + info_mean, d_loss=d_mean, info=info_mean)
+            row = {"epoch": epoch + 1, "loss": g_mean + info_mean, "d_loss": d_mean, "g_loss": g_mean,
+                   "info_loss": info_mean}
+            if y is None:
+                self.history_.append(row)
+            else:
+                self._monitor(row, self._code_logits(net, data).argmax(1).cpu().numpy(), y)
+
+        self.autoencoder_ = net.eval()
+        self.labels_ = self._code_logits(net, data).argmax(1).cpu().numpy()
+        return self
+
+    @staticmethod
+    def _code_logits(net: InfoGANNet, data: torch.Tensor) -> torch.Tensor:
+        """Q's categorical logits with batch norm in inference mode, restoring the net's mode."""
+        training = net.training
+        logits = engine.full_pass(net.eval().code_logits, data)
+        net.train(training)
+        return logits
+
+    def transform(self, X) -> np.ndarray:
+        """Q's categorical logits (n x K): the embedding InfoGAN clusters in (by its argmax)."""
+        device = next(self.autoencoder_.parameters()).device
+        return self._code_logits(self.autoencoder_, engine.as_tensor(self._check_data(X), device)).cpu().numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """argmax_c Q(c | x)."""
+        return self.transform(X).argmax(1)
+
+    def generate(self, n_per_code: int = 10, random_state=None) -> np.ndarray:
+        """Generated rows per categorical code, shape (K, n_per_code, d). Column j of every code
+        shares the same noise and continuous codes, so a figure's columns differ only in c."""
+        net = self.autoencoder_
+        device = next(net.parameters()).device
+        seed = random_state if random_state is not None else (self.random_state or 0)
+        noise, _, continuous = net.sample_prior(n_per_code, torch.Generator(device=device).manual_seed(int(seed)))
+        n_codes = net.config["n_categories"]
+        codes = torch.arange(n_codes, device=device).repeat_interleave(n_per_code)
+        latent = net.latent(noise.repeat(n_codes, 1), codes, continuous.repeat(n_codes, 1))
+        with torch.inference_mode():
+            images = net.eval()(latent)
+        return images.reshape(n_codes, n_per_code, -1).cpu().numpy()
