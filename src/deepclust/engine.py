@@ -59,6 +59,19 @@ def minibatches(n: int, batch_size: int, generator: torch.Generator, shuffle: bo
     return order.split(batch_size)
 
 
+def train_epoch(batch_loss, n: int, batch_size: int, generator: torch.Generator, optimizer) -> float:
+    """One pass of mini-batch steps on ``batch_loss(idx)``; the mean loss per sample, read from the
+    device once."""
+    total = None
+    for idx in minibatches(n, batch_size, generator):
+        loss = batch_loss(idx)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        total = loss.detach() * len(idx) if total is None else total + loss.detach() * len(idx)
+    return total.item() / n
+
+
 @torch.inference_mode()
 def full_pass(fn, X: torch.Tensor, batch_size: int = 8192) -> torch.Tensor:
     """Apply ``fn`` to all of X in large batches without building a graph."""

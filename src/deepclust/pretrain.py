@@ -29,17 +29,14 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
     optimizer = engine.make_optimizer("adam", model.parameters(), lr, weight_decay=weight_decay)
     progress = engine.Progress("pretrain", epochs, verbose)
     history = []
+
+    def batch_loss(idx):
+        x = data[idx]
+        noisy = torch.nn.functional.dropout(x, input_dropout) if input_dropout else x
+        return reconstruction_loss(model(noisy), x)
+
     for epoch in range(epochs):
-        total = torch.zeros((), device=dev)
-        for idx in engine.minibatches(len(data), batch_size, generator):
-            x = data[idx]
-            noisy = torch.nn.functional.dropout(x, input_dropout) if input_dropout else x
-            loss = reconstruction_loss(model(noisy), x)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            total += loss.detach() * len(idx)
-        epoch_loss = total.item() / len(data)
+        epoch_loss = engine.train_epoch(batch_loss, len(data), batch_size, generator, optimizer)
         progress.epoch_done(epoch, epoch_loss)
         history.append({"epoch": epoch + 1, "loss": epoch_loss})
     return model.eval(), history

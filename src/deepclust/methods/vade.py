@@ -158,14 +158,8 @@ class VaDE(DeepClusterer):
             lr = max(self.lr * self.lr_decay ** (epoch // self.decay_every), self.min_lr)
             for group in optimizer.param_groups:
                 group["lr"] = lr
-            total = torch.zeros((), device=device)
-            for idx in engine.minibatches(len(data), self.batch_size, generator):
-                loss = loss_of(data[idx]).mean()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * len(idx)
-            epoch_loss = total.item() / len(data)
+            epoch_loss = engine.train_epoch(lambda idx: loss_of(data[idx]).mean(), len(data), self.batch_size,
+                                            generator, optimizer)
             progress.epoch_done(epoch, epoch_loss)
             previous, labels = labels, labels_now()
             self._monitor({"epoch": epoch + 1, "loss": epoch_loss, "lr": lr,
