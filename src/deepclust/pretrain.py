@@ -1,5 +1,6 @@
 """Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC/DCN reference code),
-optionally denoising: inputs are corrupted by dropout, as in DEC's stacked denoising autoencoder."""
+optionally denoising: inputs are corrupted by dropout, as in DEC's stacked denoising autoencoder.
+Kind "vae" trains a variational autoencoder on the MLP layout instead, by its ELBO."""
 
 import numpy as np
 import torch
@@ -7,24 +8,42 @@ import torch
 from deepclust import engine
 from deepclust.losses import reconstruction_loss
 from deepclust.nn import autoencoder
+from deepclust.nn.vae import LIKELIHOODS, VariationalAutoencoder, standard_elbo
+
+KINDS = (*autoencoder.PRETRAINABLE, "vae")  # what `nets.<id>.kind` may be
 
 
 def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
                          epochs: int = 200, batch_size: int = 256, lr: float = 1e-3,
                          weight_decay: float = 0.0, input_dropout: float = 0.0, device: str = "auto",
                          random_state: int = 0, verbose: bool = True, kind: str = "mlp",
-                         filters=(32, 64, 128), image_shape=None):
+                         filters=(32, 64, 128), image_shape=None, likelihood: str = "bernoulli"):
     """Train an autoencoder on X; return (model, history) with one history row per epoch.
 
     ``kind`` "mlp" uses ``hidden_dims``; "cae" (DCEC's convolutional autoencoder) uses ``filters``
-    and ``image_shape`` (C, H, W), by which it unflattens X's rows.
+    and ``image_shape`` (C, H, W), by which it unflattens X's rows. "vae" is a VAE on the "mlp"
+    layout (its embedding is the posterior mean) with a N(0, I) prior and ``likelihood``
+    "bernoulli" (X in [0, 1]) or "gaussian", trained by the negative ELBO.
 
     ``input_dropout`` > 0 trains a denoising autoencoder: the input is corrupted by dropout
     (zeroing that fraction of features) and the clean input is reconstructed."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(KINDS)}")
     dev = engine.resolve_device(device)
     generator = engine.seeded_generator(random_state, dev)
-    model = autoencoder.make(kind, X.shape[1], hidden_dims=hidden_dims, embedding_dim=embedding_dim,
-                             filters=filters, image_shape=image_shape).to(dev)
+    if kind == "vae":
+        if likelihood not in LIKELIHOODS:
+            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        if likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
+            raise ValueError(f"a VAE with likelihood 'bernoulli' needs features in [0, 1], got "
+                             f"[{X.min():.3g}, {X.max():.3g}]; use preprocess: minmax or likelihood: gaussian")
+        base = autoencoder.make("mlp", X.shape[1], hidden_dims=hidden_dims, embedding_dim=embedding_dim).config
+        model = VariationalAutoencoder(base, likelihood).to(dev)
+        reconstruction = lambda noisy, x: standard_elbo(model, noisy, x)  # noqa: E731
+    else:
+        model = autoencoder.make(kind, X.shape[1], hidden_dims=hidden_dims, embedding_dim=embedding_dim,
+                                 filters=filters, image_shape=image_shape).to(dev)
+        reconstruction = lambda noisy, x: reconstruction_loss(model(noisy), x)  # noqa: E731
     data = engine.as_tensor(X, dev)
     optimizer = engine.make_optimizer("adam", model.parameters(), lr, weight_decay=weight_decay)
     progress = engine.Progress("pretrain", epochs, verbose)
@@ -33,7 +52,7 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
     def batch_loss(idx):
         x = data[idx]
         noisy = torch.nn.functional.dropout(x, input_dropout) if input_dropout else x
-        return reconstruction_loss(model(noisy), x)
+        return reconstruction(noisy, x)
 
     for epoch in range(epochs):
         epoch_loss = engine.train_epoch(batch_loss, len(data), batch_size, generator, optimizer)

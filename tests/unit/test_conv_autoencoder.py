@@ -142,9 +142,9 @@ def test_image_shape_not_matching_the_features_is_refused(digits):
 
 
 def test_unknown_kind_lists_the_valid_kinds(digits):
-    with pytest.raises(ValueError, match=r"unknown network kind 'vae'; valid kinds: \['cae', 'mlp'\]"):
-        pretrain_autoencoder(digits[0][:20], epochs=1, kind="vae", device="cpu", verbose=False)  # not pretrained
-    with pytest.raises(ValueError, match=r"unknown network kind 'rbm'; valid kinds: \['cae', 'infogan', 'mlp'"):
+    with pytest.raises(ValueError, match=r"unknown network kind 'jule'; valid kinds: \['cae', 'mlp', 'vae'\]"):
+        pretrain_autoencoder(digits[0][:20], epochs=1, kind="jule", device="cpu", verbose=False)  # not pretrained
+    with pytest.raises(ValueError, match=r"unknown network kind 'rbm'; valid kinds: \['cae', 'infogan', 'jule', 'mlp'"):
         autoencoder.build({"kind": "rbm"})
 
 

@@ -12,7 +12,8 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from torch.distributions import Independent, Normal, kl_divergence
 
-from deepclust.methods.vade import GaussianMixturePrior, VaDE, latent_kl, negative_elbo, negative_log_likelihood
+from deepclust.methods.vade import GaussianMixturePrior, VaDE, latent_kl, negative_elbo
+from deepclust.nn.vae import negative_log_likelihood
 from deepclust.metrics import cluster_accuracy
 from deepclust.nn import autoencoder
 from deepclust.nn.autoencoder import ConvAutoencoder

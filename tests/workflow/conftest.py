@@ -33,8 +33,8 @@ DRY_RUN_TIMEOUT = 300
 DATASET = "digits"
 N_SAMPLES = 300
 SEEDS = [0, 1]
-DEEP_METHODS = ["dec", "idec", "dcn", "vade", "infogan"]
-BASELINES = ["kmeans-raw", "gmm-ae", "dbscan-raw", "hdbscan-umap-ae"]
+DEEP_METHODS = ["dec", "idec", "dcn", "vade", "infogan", "jule"]
+BASELINES = ["kmeans-raw", "gmm-ae", "dbscan-raw", "hdbscan-umap-ae", "agglomerative-vae"]
 METHODS = DEEP_METHODS + BASELINES
 DEEP_PARAMS = {"max_epochs": 2, "update_interval": 5, "batch_size": 64}
 
@@ -45,7 +45,8 @@ TINY_CONFIG = {
     "seeds": SEEDS,
     "threads": {"train": 1},
     "datasets": {DATASET: {"n_clusters": 10, "preprocess": "minmax", "subsample": N_SAMPLES}},
-    "nets": {"ae": {"hidden_dims": [32, 32], "embedding_dim": 4, "epochs": 2, "batch_size": 64}},
+    "nets": {"ae": {"hidden_dims": [32, 32], "embedding_dim": 4, "epochs": 2, "batch_size": 64},
+             "vae": {"kind": "vae", "hidden_dims": [32], "embedding_dim": 3, "epochs": 2, "batch_size": 64}},
     "methods": {
         "dec": {"algorithm": "dec", "net": "ae", "params": dict(DEEP_PARAMS)},
         "idec": {"algorithm": "idec", "net": "ae", "params": {**DEEP_PARAMS, "gamma": 0.1}},
@@ -55,10 +56,13 @@ TINY_CONFIG = {
         # trained from scratch: no pretrained net, image_shape from the dataset
         "infogan": {"algorithm": "infogan", "params": {"hidden_dim": 16, "filters": 4, "q_hidden_dim": 8,
                                                        "max_epochs": 1, "batch_size": 64}},
+        "jule": {"algorithm": "jule", "params": {"filters": 4, "feature_dim": 6, "epochs_per_period": 1,
+                                                 "batch_size": 64}},
         "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
         "gmm-ae": {"algorithm": "gmm", "features": "ae"},
         "dbscan-raw": {"algorithm": "dbscan", "features": "raw"},
         "hdbscan-umap-ae": {"algorithm": "hdbscan", "features": "umap-ae"},
+        "agglomerative-vae": {"algorithm": "agglomerative", "features": "vae"},
     },
     "figures": {"elbow_k": [2, 4]},
     "tracking": {"enabled": True},

@@ -39,8 +39,8 @@ def unknown_algorithm(config):
 
 
 def missing_net(config):
-    config["methods"]["idec"]["net"] = "vae"
-    return ["methods.idec.net", "vae"]
+    config["methods"]["idec"]["net"] = "rbm"
+    return ["methods.idec.net", "rbm"]
 
 
 def unknown_deep_param(config):
@@ -92,10 +92,22 @@ def net_for_a_method_trained_from_scratch(config):
     return ["methods.infogan.net: infogan trains its own network from scratch; remove 'net'"]
 
 
+def deep_method_on_a_vae(config):
+    config["nets"]["vae"] = {"kind": "vae"}
+    config["methods"]["dec"]["net"] = "vae"
+    return ["methods.dec: on digits it would start from 'vae', a VAE (kind vae)"]
+
+
+def vae_likelihood_misspelt(config):
+    config["nets"]["vae"] = {"kind": "vae", "likelihood": "binomial"}
+    return ["likelihood", "binomial"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
          dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
-         dcec_on_a_fully_connected_net, net_for_a_method_trained_from_scratch]
+         dcec_on_a_fully_connected_net, net_for_a_method_trained_from_scratch, deep_method_on_a_vae,
+         vae_likelihood_misspelt]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from deepclust.nn import autoencoder
 from conftest import (DATASET, DEEP_METHODS, METHODS, N_SAMPLES, NOTHING_TO_BE_DONE, SEEDS,
                       copy_tree, run_snakemake)
 
@@ -16,9 +17,10 @@ RUN_FILES = ["labels.npy", "metrics.json", "run.json"]
 DEEP_RUN_FILES = RUN_FILES + ["history.json", "embedding.npy", "model.pt"]
 PRETRAIN_FILES = ["model.pt", "history.json", "embedding.npy", "run.json"]
 FIGURES = ["methods", "confusion", "elbow", "training_curves", "samples",
-           *(f"embedding_{space}" for space in ["raw", "ae", *DEEP_METHODS])]
+           *(f"embedding_{space}" for space in ["raw", "ae", "vae", *DEEP_METHODS])]
+NETS = ["ae", "vae"]
 EXPECTED_RUN_KEYS = {f"{DATASET}/{method}/seed{seed}" for method in METHODS for seed in SEEDS} | {
-    f"{DATASET}/pretrain-ae/seed{seed}" for seed in SEEDS}
+    f"{DATASET}/pretrain-{net}/seed{seed}" for net in NETS for seed in SEEDS}
 
 
 def results(workflow):
@@ -82,8 +84,9 @@ def test_run_directories_are_complete(finished_workflow, method):
         assert run["key"] == f"{DATASET}/{method}/seed{seed}"
         assert run["tags"]["method"] == method and run["tags"]["seed"] == str(seed)
         if method in DEEP_METHODS:
-            # the autoencoder's 4-d embedding; InfoGAN's is Q's logits over its 10 codes
-            assert np.load(directory / "embedding.npy").shape == (N_SAMPLES, 10 if method == "infogan" else 4)
+            # the autoencoder's 4-d embedding; InfoGAN's is Q's logits over its 10 codes, JULE's its CNN's features
+            width = {"infogan": 10, "jule": 6}.get(method, 4)
+            assert np.load(directory / "embedding.npy").shape == (N_SAMPLES, width)
             if method in ("vade", "infogan"):  # 8 samples per cluster, digits' 8x8 pixels
                 assert np.load(directory / "samples.npy").shape == (10, 8, 64)
             assert json.loads((directory / "history.json").read_text()), "empty training history"
@@ -96,6 +99,9 @@ def test_pretrain_outputs_exist(finished_workflow):
         assert not missing, f"{directory}: missing {missing}"
         assert np.load(directory / "embedding.npy").shape == (N_SAMPLES, 4)
         assert len(json.loads((directory / "history.json").read_text())) == 2  # one row per epoch
+        vae = results(finished_workflow) / "pretrain" / DATASET / "vae" / f"seed{seed}"  # agglomerative-vae's space
+        assert np.load(vae / "embedding.npy").shape == (N_SAMPLES, 3)
+        assert autoencoder.load(vae / "model.pt").config["kind"] == "vae"
     for seed in SEEDS:  # the umap-ae space of the hdbscan-umap-ae baseline
         assert (results(finished_workflow) / "features" / DATASET / "umap-ae" / f"seed{seed}.npy").is_file()
 
@@ -130,7 +136,7 @@ def assert_one_mlflow_run_per_run_dir(workdir):
     record = synced(workdir)
     assert record["failed"] == []
     expected_dirs = {f"results/runs/{DATASET}/{m}/seed{s}" for m in METHODS for s in SEEDS} | {
-        f"results/pretrain/{DATASET}/ae/seed{s}" for s in SEEDS}
+        f"results/pretrain/{DATASET}/{net}/seed{s}" for net in NETS for s in SEEDS}
     assert set(record["runs"]) == expected_dirs
 
     runs = mlflow_runs(workdir)

@@ -107,6 +107,13 @@ def check_dataset(dataset):
         )
     for method in DEEP_METHOD_IDS:
         net = net_of_method(dataset, method)
+        if net not in NETS:  # from scratch (None), or unknown: check_config names it
+            continue
+        if NETS[net].get("kind") == "vae":
+            fail(
+                f"methods.{method}: on {dataset} it would start from {net!r}, a VAE (kind vae); deep "
+                "methods start from an autoencoder (kind mlp or cae), VAEs are feature spaces for baselines"
+            )
         if METHODS[method]["algorithm"] == "dcec" and NETS[net].get("kind") != "cae":
             fail(
                 f"methods.{method}: dcec needs a convolutional net (kind cae), but on {dataset} it "

@@ -17,6 +17,7 @@ DEEP_METHODS = {
     "metric_learning": "deepclust.methods.metric_learning:MetricLearningDC",
     "vade": "deepclust.methods.vade:VaDE",
     "infogan": "deepclust.methods.infogan:InfoGAN",
+    "jule": "deepclust.methods.jule:JULE",
 }
 BASELINES = {
     name: "deepclust.methods.baselines:" + name
@@ -24,7 +25,7 @@ BASELINES = {
 }
 ALGORITHMS = {**DEEP_METHODS, **BASELINES}
 # deep methods that learn their own networks from scratch: no shared pretrained net
-FROM_SCRATCH = {"infogan"}
+FROM_SCRATCH = {"infogan", "jule"}
 # deep methods that generate samples per cluster: algorithm -> estimator method returning an
 # array (n_clusters, n_per_cluster, n_features)
 GENERATIVE = {"vade": "sample", "infogan": "generate"}

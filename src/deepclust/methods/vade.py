@@ -28,7 +28,7 @@ from torch.nn import functional as F
 
 from deepclust import engine
 from deepclust.methods.base import DeepClusterer
-from deepclust.nn.vae import LIKELIHOODS, VariationalAutoencoder
+from deepclust.nn.vae import LIKELIHOODS, VariationalAutoencoder, negative_log_likelihood
 
 
 # q(z|x)'s initial variance, as a fraction of the mixture's mean variance per latent dimension
@@ -56,14 +56,6 @@ class GaussianMixturePrior(nn.Module):
     def log_posterior(self, z: torch.Tensor) -> torch.Tensor:
         """log p(c|z), by Bayes' rule, (n, n_clusters)."""
         return torch.log_softmax(self.log_joint(z), dim=1)
-
-
-def negative_log_likelihood(x: torch.Tensor, decoded: torch.Tensor, likelihood: str) -> torch.Tensor:
-    """-log p(x|z) per sample: binary cross-entropy of the decoder's logits (Bernoulli), or the
-    squared error summed over features (Gaussian, as the authors' code; up to a constant)."""
-    if likelihood == "bernoulli":
-        return F.binary_cross_entropy_with_logits(decoded, x, reduction="none").sum(1)
-    return (decoded - x).pow(2).sum(1)
 
 
 def latent_kl(mean: torch.Tensor, log_var: torch.Tensor, log_gamma: torch.Tensor,

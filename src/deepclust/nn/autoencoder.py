@@ -103,7 +103,8 @@ class ConvAutoencoder(nn.Module):
 PRETRAINABLE = {"mlp": MLPAutoencoder, "cae": ConvAutoencoder}
 # Every kind a model file may hold, for `load`. Networks that methods build around these are
 # import strings, resolved only when such a file is loaded (their modules import this one).
-NETS = {**PRETRAINABLE, "vae": "deepclust.nn.vae:VariationalAutoencoder", "infogan": "deepclust.nn.gan:InfoGANNet"}
+NETS = {**PRETRAINABLE, "vae": "deepclust.nn.vae:VariationalAutoencoder", "infogan": "deepclust.nn.gan:InfoGANNet",
+        "jule": "deepclust.nn.jule:JULENet"}
 
 
 def _unknown_kind(kind, valid) -> ValueError:

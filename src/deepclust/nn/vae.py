@@ -10,12 +10,16 @@ Likelihoods: "bernoulli" (the paper's, for [0, 1] images), where the decoder giv
 "gaussian", where it gives the mean (the authors' code: the squared error summed over features,
 i.e. variance 1/2, up to a constant).
 
+Trained alone (``standard_elbo``, a N(0, I) prior: Kingma and Welling 2014), it is the "VAE" of
+the VAE + agglomerative / k-means baselines; VaDE trains it with a Gaussian-mixture prior.
+
 Registered as kind "vae" in deepclust.nn.autoencoder.NETS, which imports this module only when
 a VAE is built (this module imports that one), so ``autoencoder.load`` rebuilds a saved VAE.
 """
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from deepclust.nn.autoencoder import build
 
@@ -68,3 +72,22 @@ class VariationalAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Reconstruction from the posterior mean."""
         return self.decode(self.encoder(x))
+
+
+def negative_log_likelihood(x: torch.Tensor, decoded: torch.Tensor, likelihood: str) -> torch.Tensor:
+    """-log p(x|z) per sample: binary cross-entropy of the decoder's logits (Bernoulli), or the
+    squared error summed over features (Gaussian, as the authors' code; up to a constant)."""
+    if likelihood == "bernoulli":
+        return F.binary_cross_entropy_with_logits(decoded, x, reduction="none").sum(1)
+    return (decoded - x).pow(2).sum(1)
+
+
+def standard_elbo(model: VariationalAutoencoder, x: torch.Tensor, target: torch.Tensor | None = None) -> torch.Tensor:
+    """The negative ELBO under a N(0, I) prior, averaged over the batch: -log p(target|z) for one
+    reparameterised sample z ~ q(z|x), plus KL(q(z|x) || N(0, I)) in closed form. ``target``
+    (default x) is the clean input when x is corrupted (denoising)."""
+    mean, log_var = model.encode(x)
+    z = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
+    kl = 0.5 * (mean.pow(2) + log_var.exp() - 1 - log_var).sum(1)
+    target = x if target is None else target
+    return (negative_log_likelihood(target, model.decoder(z), model.config["likelihood"]) + kl).mean()

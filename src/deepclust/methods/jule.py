@@ -1,0 +1,391 @@
+"""JULE: Joint Unsupervised LEarning of deep representations and image clusters (Yang, Parikh,
+Batra, CVPR 2016).
+
+A recurrent process: agglomerative clustering runs in the forward pass and a CNN
+(deepclust.nn.jule) is trained in the backward pass on the current clusters with a weighted
+triplet loss. Each partially unrolled period merges clusters, then trains the CNN for
+``epochs_per_period`` epochs; it ends when ``n_clusters`` remain. As in the authors' code
+(JULE.torch ``train.lua``):
+
+- period 0 clusters the L2-normalised raw input: every sample is linked to its nearest
+  neighbour and the connected components of those links are the initial clusters;
+- sample affinity (graph degree linkage, Zhang et al. ECCV 2012): W_ij = exp(-||x_i - x_j||^2 /
+  sigma^2) for the ``n_neighbors`` (K_s) nearest neighbours j of i, else 0, with sigma^2 the mean
+  of those squared distances; cluster affinity A(C_a, C_b) = 1'W_ab W_ba 1 / |C_a|^2 +
+  1'W_ba W_ab 1 / |C_b|^2;
+- each merge takes the cluster C_a and its nearest cluster C_b that maximise
+  A(C_b, C_a) + 1/(K_c - 1) * sum_{k=2..K_c} (A(C_b, C_a) - A(C_k, C_a)) over C_a's K_c
+  (``n_cluster_neighbors``) nearest clusters C_k, the second term (local structure) counting only
+  while more than 100 clusters remain;
+- a period with C clusters merges ceil(eta * C) times (``unrolling_rate`` eta; 0.9 in the
+  authors' recommendation for all but face datasets), never below ``n_clusters``;
+- the loss, per mini-batch of 100 (SGD lr 0.01, momentum 0.9, weight decay 5e-5, "inv" decay
+  lr * (1 + 1e-4 * iteration)^-0.75), is the mean over same-cluster pairs (a, p) of the batch and
+  negatives n of max(0, gamma * ||f_a - f_p||^2 - ||f_a - f_n||^2 + margin), gamma = 1 and margin
+  0.2 by default. The authors sample 20 negatives per pair; the mean over all of the batch's
+  negatives is that sample's expectation, without the randomness;
+- at the end the clusters are recomputed from scratch on the final features (nearest-neighbour
+  links, then merges down to ``n_clusters``): ``labels_``. ``history_`` has the recurrent
+  process, one row per period.
+
+Differences from the authors' code, both for memory and exactness: W is a sparse matrix
+(n * K_s entries) where theirs is dense n x n, and affinities are updated exactly after every
+merge (theirs has a "fast" approximate update, and considers only each cluster's K_c nearest
+clusters by mean). Memory is therefore O(n * K_s) plus the cluster graph: MNIST's 70,000 images
+need ~20 GB of dense W in the original and tens of MB here. Time: the k-nearest-neighbour search
+is O(n^2 d) per period (in chunks on the training device); the merges cost O(n K_s) each at most.
+When no two clusters have any affinity left (disconnected neighbour graph) the smallest cluster
+is merged into the one with the nearest mean, so ``n_clusters`` is always reached.
+
+JULE learns from scratch: the ``autoencoder`` argument exists for the workflow's common
+signature and is ignored.
+"""
+
+import heapq
+import math
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from scipy.sparse.csgraph import connected_components
+from torch.nn import functional as F
+
+from deepclust import engine
+from deepclust.methods.base import DeepClusterer
+from deepclust.nn.jule import JULENet
+
+# the authors' code adds the local-structure term only while more clusters than this remain
+LOCAL_STRUCTURE_MIN_CLUSTERS = 100
+
+
+# --- the forward pass: agglomerative clustering ---------------------------------------------
+
+def nearest_neighbours(features: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(squared distances, indices), each (n, k): every row's k nearest other rows, nearest first.
+    Rows are compared in chunks of ~2^25 distances (128 MB), never the whole n x n matrix."""
+    n = len(features)
+    chunk = max(1, 2**25 // n)
+    if not 1 <= k < n:
+        raise ValueError(f"need 1 <= n_neighbors < n_samples; got n_neighbors={k} for {n} samples")
+    distances, indices = [], []
+    squared_norms = features.pow(2).sum(1)
+    with torch.inference_mode():
+        for start in range(0, n, chunk):
+            block = features[start:start + chunk]
+            squared = (squared_norms[start:start + chunk, None] + squared_norms[None, :]
+                       - 2 * block @ features.T).clamp_min(0)
+            rows = torch.arange(len(block), device=features.device)
+            squared[rows, rows + start] = torch.inf  # never one's own neighbour
+            d, i = squared.topk(k, dim=1, largest=False)
+            distances.append(d.cpu())
+            indices.append(i.cpu())
+    return torch.cat(distances).double().numpy(), torch.cat(indices).numpy()
+
+
+def sample_affinity(distances: np.ndarray, indices: np.ndarray) -> sp.csr_matrix:
+    """W_ij = exp(-d_ij^2 / sigma^2) for j among i's neighbours, sigma^2 the mean squared distance."""
+    n, k = indices.shape
+    sigma_squared = distances.mean() or 1.0  # all neighbours coincide: any scale will do
+    rows = np.repeat(np.arange(n), k)
+    return sp.csr_matrix((np.exp(-distances.ravel() / sigma_squared), (rows, indices.ravel())), shape=(n, n))
+
+
+def initial_clusters(nearest: np.ndarray) -> np.ndarray:
+    """Labels 0..C-1: the connected components of the links from each sample to its nearest neighbour."""
+    n = len(nearest)
+    links = sp.csr_matrix((np.ones(n), (np.arange(n), nearest)), shape=(n, n))
+    return connected_components(links, directed=True, connection="weak")[1]
+
+
+def _sparse_column(matrix: sp.csc_matrix, column: int) -> tuple[np.ndarray, np.ndarray]:
+    start, end = matrix.indptr[column], matrix.indptr[column + 1]
+    return matrix.indices[start:end].copy(), matrix.data[start:end].copy()
+
+
+def _add_sparse(a, b):
+    indices = np.concatenate([a[0], b[0]])
+    unique, inverse = np.unique(indices, return_inverse=True)
+    return unique, np.bincount(inverse, weights=np.concatenate([a[1], b[1]]))
+
+
+class Agglomeration:
+    """Graph-degree-linkage agglomerative clustering with JULE's merge criterion, from given
+    clusters on a sample affinity W (sparse n x n).
+
+    With in_c(j) = sum_{i in c} W_ij and out_c(j) = sum_{k in c} W_jk, the unnormalised affinity
+    u(a, b) = 1'W_ab W_ba 1 = sum_{j in b} in_a(j) out_a(j). Merging a and b into m is then exact
+    and cheap: u(i, m) = u(i, a) + u(i, b), and u(m, i) follows from in_m = in_a + in_b and
+    out_m = out_a + out_b.
+    """
+
+    def __init__(self, W: sp.csr_matrix, labels: np.ndarray, features: np.ndarray, n_cluster_neighbors: int = 5):
+        if n_cluster_neighbors < 2:
+            raise ValueError(f"n_cluster_neighbors must be >= 2; got {n_cluster_neighbors}")
+        labels = np.unique(labels, return_inverse=True)[1]
+        n, n_initial = len(labels), int(labels.max()) + 1
+        self.labels, self.features, self.k_c = labels.copy(), features, n_cluster_neighbors
+        self.sizes = np.bincount(labels, minlength=n_initial).astype(np.float64)
+        self.alive = np.ones(n_initial, dtype=bool)
+        self.members = [list(m) for m in np.split(np.argsort(labels, kind="stable"), np.cumsum(self.sizes)[:-1].astype(int))]
+        Y = sp.csr_matrix((np.ones(n), (np.arange(n), labels)), shape=(n, n_initial))
+        out_ = (W @ Y).tocsc()
+        in_ = (W.T @ Y).tocsc()
+        self.out_vec = [_sparse_column(out_, c) for c in range(n_initial)]
+        self.in_vec = [_sparse_column(in_, c) for c in range(n_initial)]
+        u = (Y.T @ in_.multiply(out_)).T.tocsr()  # u[a, b] = sum_{j in b} in_a(j) out_a(j)
+        u.setdiag(0)
+        u.eliminate_zeros()
+        self.u = [dict(zip(u.indices[u.indptr[c]:u.indptr[c + 1]].tolist(), u.data[u.indptr[c]:u.indptr[c + 1]].tolist()))
+                  for c in range(n_initial)]
+        u_t = u.T.tocsr()  # u_t[b] = {a: u(a, b)}
+        self.u_t = [dict(zip(u_t.indices[u_t.indptr[c]:u_t.indptr[c + 1]].tolist(),
+                             u_t.data[u_t.indptr[c]:u_t.indptr[c + 1]].tolist())) for c in range(n_initial)]
+        self.n_clusters = n_initial
+        self.score = np.full(n_initial, -np.inf)
+        self.partner = np.full(n_initial, -1)
+        self._rescore(range(n_initial))
+
+    def affinity(self, a: int, b: int) -> float:
+        """A(C_a, C_b), symmetric."""
+        return self.u[a].get(b, 0.0) / self.sizes[a] ** 2 + self.u[b].get(a, 0.0) / self.sizes[b] ** 2
+
+    def neighbours(self, c: int) -> set:
+        return self.u[c].keys() | self.u_t[c].keys()
+
+    def _rescore(self, clusters) -> None:
+        local = self.n_clusters > LOCAL_STRUCTURE_MIN_CLUSTERS
+        for c in clusters:
+            top = heapq.nlargest(self.k_c, ((self.affinity(c, b), b) for b in self.neighbours(c)))
+            if not top:
+                self.score[c], self.partner[c] = -np.inf, -1
+                continue
+            best, self.partner[c] = top[0]
+            score = best
+            if local:
+                values = [value for value, _ in top[1:]] + [0.0] * (self.k_c - len(top))
+                score += sum(best - value for value in values) / (self.k_c - 1)
+            self.score[c] = score
+
+    def merge(self, a: int, b: int) -> None:
+        """Merge cluster b into cluster a."""
+        a, b = min(a, b), max(a, b)
+        old_neighbours = (self.neighbours(a) | self.neighbours(b)) - {a, b}
+        self.labels[self.members[b]] = a
+        self.members[a] += self.members[b]
+        self.sizes[a] += self.sizes[b]
+        self.in_vec[a] = _add_sparse(self.in_vec[a], self.in_vec[b])
+        self.out_vec[a] = _add_sparse(self.out_vec[a], self.out_vec[b])
+        # u(i, m) = u(i, a) + u(i, b)
+        column = {i: self.u_t[a].get(i, 0.0) + self.u_t[b].get(i, 0.0) for i in self.u_t[a].keys() | self.u_t[b].keys()}
+        column.pop(a, None), column.pop(b, None)
+        for i in old_neighbours:
+            self.u[i].pop(b, None)
+            self.u_t[i].pop(a, None), self.u_t[i].pop(b, None)
+        for i, value in column.items():
+            self.u[i][a] = value
+        # u(m, i) = sum_{j in i} in_m(j) out_m(j)
+        common, in_at, out_at = np.intersect1d(self.in_vec[a][0], self.out_vec[a][0], assume_unique=True,
+                                               return_indices=True)
+        products = self.in_vec[a][1][in_at] * self.out_vec[a][1][out_at]
+        clusters, inverse = np.unique(self.labels[common], return_inverse=True)
+        row = dict(zip(clusters.tolist(), np.bincount(inverse, weights=products).tolist()))
+        row.pop(a, None)
+        for i, value in row.items():
+            self.u_t[i][a] = value
+        self.u[a], self.u_t[a] = row, column
+        self.u[b], self.u_t[b], self.members[b] = {}, {}, []
+        self.in_vec[b] = self.out_vec[b] = (np.empty(0, dtype=np.int64), np.empty(0))
+        self.alive[b], self.score[b], self.partner[b] = False, -np.inf, -1
+        self.n_clusters -= 1
+        if self.n_clusters == LOCAL_STRUCTURE_MIN_CLUSTERS:  # the criterion changes for everyone
+            self._rescore(np.flatnonzero(self.alive))
+        else:
+            self._rescore({a} | old_neighbours | self.neighbours(a))
+
+    def _nearest_mean(self, c: int) -> int:
+        """The other living cluster whose mean feature is nearest to cluster c's."""
+        alive = np.flatnonzero(self.alive)
+        means = np.stack([self.features[self.members[i]].mean(0) for i in alive])
+        distances = ((means - self.features[self.members[c]].mean(0)) ** 2).sum(1)
+        distances[alive == c] = np.inf
+        return int(alive[np.argmin(distances)])
+
+    def absorb_isolated(self, minimum: int) -> None:
+        """Merge each cluster with no affinity to any other into the one with the nearest mean, as
+        the authors' code does before a period's merges (while more than ``minimum`` remain).
+        Otherwise they would stay apart to the end, and the last merges would join real clusters."""
+        for c in np.flatnonzero(self.alive & ~np.isfinite(self.score)):
+            if self.n_clusters <= minimum:
+                break
+            if self.alive[c] and not self.neighbours(c):
+                self.merge(c, self._nearest_mean(c))
+
+    def run(self, steps: int) -> np.ndarray:
+        """Merge ``steps`` times (at most down to one cluster); return labels 0..C-1."""
+        for _ in range(min(steps, self.n_clusters - 1)):
+            c = int(np.argmax(self.score))
+            if np.isfinite(self.score[c]) and self.score[c] > 0:
+                self.merge(c, int(self.partner[c]))
+            else:  # no affinity left anywhere: the smallest cluster joins the nearest mean
+                smallest = int(np.flatnonzero(self.alive)[np.argmin(self.sizes[self.alive])])
+                self.merge(smallest, self._nearest_mean(smallest))
+        return np.unique(self.labels, return_inverse=True)[1]
+
+
+def agglomerate(features: np.ndarray, labels: np.ndarray, target: int, unrolling_rate: float,
+                n_neighbors: int, n_cluster_neighbors: int) -> np.ndarray:
+    """One forward pass on new features: absorb isolated clusters, then merge ceil(eta * C) times,
+    not below ``target`` clusters."""
+    if len(np.unique(labels)) <= target:
+        return labels
+    distances, indices = nearest_neighbours(torch.as_tensor(features), n_neighbors)
+    clusters = Agglomeration(sample_affinity(distances, indices), labels, features, n_cluster_neighbors)
+    clusters.absorb_isolated(target)
+    return clusters.run(min(math.ceil(unrolling_rate * clusters.n_clusters), clusters.n_clusters - target))
+
+
+def cluster_from_scratch(features: np.ndarray, target: int, n_neighbors: int, n_cluster_neighbors: int) -> np.ndarray:
+    """Nearest-neighbour links, then merges down to ``target`` clusters."""
+    distances, indices = nearest_neighbours(torch.as_tensor(features), n_neighbors)
+    labels = initial_clusters(indices[:, 0])
+    if len(np.unique(labels)) <= target:
+        return labels
+    clusters = Agglomeration(sample_affinity(distances, indices), labels, features, n_cluster_neighbors)
+    clusters.absorb_isolated(target)
+    return clusters.run(clusters.n_clusters - target)
+
+
+# --- the backward pass: the weighted triplet loss -------------------------------------------
+
+def weighted_triplet_loss(f: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
+                          gamma: float = 1.0) -> torch.Tensor:
+    """Mean over same-label pairs (a < p in batch order) of the mean over a's other-label samples
+    n of max(0, gamma ||f_a - f_p||^2 - ||f_a - f_n||^2 + margin); 0 (with zero gradient) when
+    the batch has no such pair.
+
+    Only the pairs' rows are formed (pairs x batch): the dense batch^3 form cost as much as JULE's
+    CNN on the CPU. Finding the pairs reads their count on the host once per step."""
+    norms = f.pow(2).sum(1)
+    squared = (norms[:, None] + norms[None, :] - 2 * f @ f.T).clamp_min(0)  # no batch^2 x dim tensor
+    same = labels[:, None] == labels[None, :]
+    negative = ~same
+    anchors, positives = (same.triu(diagonal=1) & negative.any(1, keepdim=True)).nonzero(as_tuple=True)
+    if len(anchors) == 0:
+        return f.sum() * 0.0
+    hinge = F.relu(gamma * squared[anchors, positives, None] - squared[anchors] + margin)  # [pair, n]
+    mask = negative[anchors]
+    return (torch.where(mask, hinge, 0.0).sum(1) / mask.sum(1)).mean()
+
+
+class JULE(DeepClusterer):
+    """JULE clusterer. ``autoencoder`` is ignored (JULE trains its own CNN from scratch).
+
+    After ``fit``: ``autoencoder_`` is the trained JULENet (kind "jule"), ``labels_`` the final
+    agglomerative clustering of its features, ``cluster_centers_`` the clusters' mean features,
+    ``n_periods_`` the periods run and ``history_`` one row per period (clusters, loss, and
+    acc/nmi of that period's clusters when y is given). ``transform`` gives the L2-normalised
+    features (``feature_dim`` of them).
+    """
+
+    def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, unrolling_rate=0.9,
+                 epochs_per_period=20, n_neighbors=20, n_cluster_neighbors=5, margin=0.2, gamma=1.0,
+                 batch_size=100, lr=0.01, momentum=0.9, weight_decay=5e-5, lr_decay=1e-4, lr_power=0.75,
+                 filters=50, feature_dim=160, hidden_dim=512, device="auto", random_state=None, verbose=False):
+        self.n_clusters = n_clusters
+        self.autoencoder = autoencoder
+        self.image_shape = image_shape
+        self.unrolling_rate = unrolling_rate
+        self.epochs_per_period = epochs_per_period
+        self.n_neighbors = n_neighbors
+        self.n_cluster_neighbors = n_cluster_neighbors
+        self.margin = margin
+        self.gamma = gamma
+        self.batch_size = batch_size
+        self.lr = lr
+        self.momentum = momentum
+        self.weight_decay = weight_decay
+        self.lr_decay = lr_decay
+        self.lr_power = lr_power
+        self.filters = filters
+        self.feature_dim = feature_dim
+        self.hidden_dim = hidden_dim
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def _check_params(self, n_samples: int):
+        at_least = {"n_clusters": 2, "epochs_per_period": 0, "n_neighbors": 1, "n_cluster_neighbors": 2,
+                    "batch_size": 2, "filters": 1, "feature_dim": 1, "hidden_dim": 1}
+        for name, minimum in at_least.items():
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < minimum:
+                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        if self.n_neighbors >= n_samples:
+            raise ValueError(f"n_neighbors={self.n_neighbors} must be below the number of samples ({n_samples})")
+        if not 0 < self.unrolling_rate <= 1:
+            raise ValueError(f"unrolling_rate must be in (0, 1]; got {self.unrolling_rate!r}")
+        for name in ("margin", "gamma", "lr"):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or len(X) < self.n_clusters:
+            raise ValueError(f"X must be 2-D with at least n_clusters={self.n_clusters} rows; got shape {X.shape}")
+        self._check_params(len(X))
+        seed = 0 if self.random_state is None else int(self.random_state)
+        device = engine.resolve_device(self.device)
+        generator = engine.seeded_generator(seed, device)
+        net = JULENet(X.shape[1], self.image_shape, self.filters, self.feature_dim, self.hidden_dim).to(device)
+        data = engine.as_tensor(X, device)
+        optimizer = engine.make_optimizer("sgd", net.parameters(), self.lr, self.momentum, self.weight_decay)
+        self.history_ = []
+        agglomeration = dict(n_neighbors=self.n_neighbors, n_cluster_neighbors=self.n_cluster_neighbors)
+
+        features = F.normalize(data, dim=1).cpu().numpy()  # period 0 clusters the raw input
+        _, indices = nearest_neighbours(torch.as_tensor(features), self.n_neighbors)
+        labels = initial_clusters(indices[:, 0])
+        self._monitor({"epoch": 0, "period": 0, "n_clusters": int(labels.max()) + 1, "loss": float("nan")}, labels, y)
+        iteration, epoch, period = 0, 0, 0
+        progress = engine.Progress("JULE", 0, self.verbose)
+        while labels.max() + 1 > self.n_clusters:
+            period += 1
+            targets = torch.as_tensor(labels, dtype=torch.long, device=device)
+            net.train()
+            loss = float("nan")
+            for _ in range(self.epochs_per_period):
+                total, batches = torch.zeros((), device=device), 0
+                for idx in engine.minibatches(len(data), self.batch_size, generator):
+                    if len(idx) < 2:  # batch norm needs two samples
+                        continue
+                    for group in optimizer.param_groups:  # Caffe's "inv" policy, as the authors' code
+                        group["lr"] = self.lr * (1 + self.lr_decay * iteration) ** -self.lr_power
+                    batch_loss = weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma)
+                    optimizer.zero_grad(set_to_none=True)
+                    batch_loss.backward()
+                    optimizer.step()
+                    total, batches, iteration = total + batch_loss.detach(), batches + 1, iteration + 1
+                loss = total.item() / max(batches, 1)
+                progress.check(epoch, loss)
+                epoch += 1
+            features = self._features(net, data)
+            labels = agglomerate(features, labels, self.n_clusters, self.unrolling_rate, **agglomeration)
+            row = self._monitor({"epoch": epoch, "period": period, "n_clusters": int(labels.max()) + 1,
+                                 "loss": loss}, labels, y)
+            if self.verbose:
+                extra = "".join(f" {k}={row[k]:.4f}" for k in ("acc", "nmi") if k in row)
+                print(f"[JULE] period {period}: {row['n_clusters']} clusters after {epoch} epochs, "
+                      f"loss={loss:.5f}{extra}", flush=True)
+
+        features = self._features(net, data)
+        self.labels_ = cluster_from_scratch(features, self.n_clusters, **agglomeration)
+        self.cluster_centers_ = np.stack([features[self.labels_ == c].mean(0)
+                                          for c in range(self.labels_.max() + 1)]).astype(np.float32)
+        self.n_periods_ = period
+        self.autoencoder_ = net.eval()
+        return self
+
+    @staticmethod
+    def _features(net, data) -> np.ndarray:
+        net.eval()
+        return engine.full_pass(net, data).cpu().numpy()

@@ -1,0 +1,263 @@
+"""JULE: the weighted triplet loss against hand values, graph-degree-linkage affinities against
+their dense definition, exact merges, the merge criterion, the network's shapes, and the
+estimator's contract on a digits subset with a tiny network."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.datasets import load_digits, make_blobs
+from torch import nn
+
+from deepclust.methods import jule
+from deepclust.methods.jule import JULE, Agglomeration, weighted_triplet_loss
+from deepclust.nn import autoencoder
+from deepclust.nn.jule import JULENet
+
+TINY = dict(image_shape=(1, 8, 8), filters=4, feature_dim=8, epochs_per_period=1, batch_size=50,
+            device="cpu", random_state=0)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X[:300] / 16).astype(np.float32), y[:300]
+
+
+@pytest.fixture(scope="module")
+def fitted(digits):
+    return JULE(10, **TINY).fit(*digits)
+
+
+# --- the weighted triplet loss ---------------------------------------------------------------
+
+def test_triplet_loss_by_hand():
+    # anchor 0 and positive 1 at squared distance 1; negatives 2 and 3 at squared distances 4 and 0.25
+    f = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [0.0, 0.5]])
+    labels = torch.tensor([0, 0, 1, 2])
+    # one pair (0, 1): mean over n of max(0, 2 * 1 - d(0, n) + 0.5) = (max(0, -1.5) + 2.25) / 2
+    torch.testing.assert_close(weighted_triplet_loss(f, labels, margin=0.5, gamma=2.0), torch.tensor(1.125))
+    # gamma 1, margin 0.2: (max(0, 1 - 4 + 0.2) + (1 - 0.25 + 0.2)) / 2
+    torch.testing.assert_close(weighted_triplet_loss(f, labels), torch.tensor(0.475))
+
+
+def test_triplet_loss_averages_pairs_and_skips_pairs_without_negatives():
+    f = torch.tensor([[0.0], [1.0], [3.0], [0.5], [10.0]])
+    labels = torch.tensor([0, 0, 1, 1, 2])
+    d = lambda i, j: float((f[i] - f[j]) ** 2)  # noqa: E731
+    pair = lambda a, p, negatives: np.mean([max(0.0, d(a, p) - d(a, n) + 0.2) for n in negatives])  # noqa: E731
+    expected = (pair(0, 1, [2, 3, 4]) + pair(2, 3, [0, 1, 4])) / 2
+    torch.testing.assert_close(weighted_triplet_loss(f, labels), torch.tensor(expected, dtype=torch.float32))
+    # a single cluster: no negatives, no loss, and a zero gradient
+    g = f.clone().requires_grad_()
+    loss = weighted_triplet_loss(g, torch.zeros(5, dtype=torch.long))
+    loss.backward()
+    assert loss.item() == 0 and torch.count_nonzero(g.grad) == 0
+
+
+def test_triplet_loss_gradient_pulls_positives_and_pushes_negatives():
+    f = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 0.5]], requires_grad=True)
+    weighted_triplet_loss(f, torch.tensor([0, 0, 1])).backward()
+    assert f.grad[1, 0] > 0  # descending moves the positive towards the anchor
+    assert f.grad[2, 1] < 0  # and the negative away from it
+
+
+# --- affinities and the agglomerative clustering ---------------------------------------------
+
+def test_nearest_neighbours_exclude_the_sample_itself():
+    x = torch.tensor([[0.0], [1.0], [3.0], [7.0]])
+    distances, indices = jule.nearest_neighbours(x, 2)
+    np.testing.assert_array_equal(indices, [[1, 2], [0, 2], [1, 0], [2, 1]])
+    np.testing.assert_allclose(distances, [[1, 9], [1, 4], [4, 9], [16, 36]])
+    with pytest.raises(ValueError, match="n_neighbors=4 for 4 samples"):
+        jule.nearest_neighbours(x, 4)
+
+
+def test_sample_affinity_is_a_gaussian_kernel_on_the_neighbour_graph():
+    distances = np.array([[1.0, 4.0], [1.0, 2.0], [2.0, 4.0]])
+    indices = np.array([[1, 2], [0, 2], [1, 0]])
+    W = jule.sample_affinity(distances, indices).toarray()
+    sigma_squared = distances.mean()
+    assert W[0, 1] == pytest.approx(math.exp(-1 / sigma_squared)) and W[2, 0] == pytest.approx(math.exp(-4 / sigma_squared))
+    assert np.all(np.diag(W) == 0) and np.count_nonzero(W) == 6
+
+
+def test_initial_clusters_follow_nearest_neighbour_links():
+    # 0 -> 1 -> 0, 2 -> 1, 3 -> 4 -> 3, 5 -> 4: two components
+    labels = jule.initial_clusters(np.array([1, 0, 1, 4, 3, 4]))
+    assert labels[0] == labels[1] == labels[2] and labels[3] == labels[4] == labels[5] and labels[0] != labels[3]
+
+
+def random_graph(n=40, k=4, seed=0):
+    rng = np.random.default_rng(seed)
+    x = torch.as_tensor(rng.normal(size=(n, 3)), dtype=torch.float32)
+    distances, indices = jule.nearest_neighbours(x, k)
+    return jule.sample_affinity(distances, indices), x.numpy(), rng
+
+
+def dense_affinity(W: np.ndarray, labels: np.ndarray, a: int, b: int) -> float:
+    """Zhang et al.'s graph degree linkage straight from its definition."""
+    ia, ib = np.flatnonzero(labels == a), np.flatnonzero(labels == b)
+    ab, ba = W[np.ix_(ia, ib)], W[np.ix_(ib, ia)]
+    return (ab @ ba).sum() / len(ia) ** 2 + (ba @ ab).sum() / len(ib) ** 2
+
+
+def assert_affinities_match_the_definition(clusters: Agglomeration, W: np.ndarray):
+    labels = clusters.labels
+    alive = np.flatnonzero(clusters.alive)
+    for a in alive:
+        for b in alive:
+            if a != b:
+                assert clusters.affinity(a, b) == pytest.approx(dense_affinity(W, labels, a, b), abs=1e-12)
+
+
+def test_cluster_affinities_equal_the_definition_before_and_after_merges():
+    W, x, rng = random_graph()
+    labels = rng.integers(0, 12, len(x))
+    clusters = Agglomeration(W, labels, x)
+    assert_affinities_match_the_definition(clusters, W.toarray())
+    for _ in range(6):  # exact incremental updates, whichever pairs merge
+        alive = np.flatnonzero(clusters.alive)
+        a, b = rng.choice(alive, 2, replace=False)
+        clusters.merge(int(a), int(b))
+        assert_affinities_match_the_definition(clusters, W.toarray())
+    assert clusters.n_clusters == 6 and len(np.unique(clusters.labels)) == 6
+
+
+def test_each_merge_takes_the_pair_that_the_criterion_ranks_first():
+    W, x, rng = random_graph(n=60, k=5, seed=1)
+    clusters = Agglomeration(W, jule.initial_clusters(jule.nearest_neighbours(torch.as_tensor(x), 1)[1][:, 0]), x)
+    k_c = clusters.k_c
+    for _ in range(5):
+        alive = np.flatnonzero(clusters.alive)
+        best = (-np.inf, None)
+        for a in alive:  # brute force over each cluster's sorted affinities, as the authors' code
+            values = sorted((clusters.affinity(a, b) for b in alive if b != a), reverse=True)[:k_c]
+            values += [0.0] * (k_c - len(values))
+            score = values[0]  # fewer than 100 clusters: no local-structure term
+            partner = max((b for b in alive if b != a), key=lambda b: clusters.affinity(a, b))
+            if score > best[0]:
+                best = (score, {int(a), int(partner)})
+        c = int(np.argmax(clusters.score))
+        assert {c, int(clusters.partner[c])} == best[1]
+        clusters.run(1)
+
+
+def test_local_structure_term_counts_above_100_clusters():
+    W, x, _ = random_graph(n=400, k=5, seed=2)
+    labels = np.arange(400) // 2  # 200 clusters of two
+    clusters = Agglomeration(W, labels, x)
+    c = int(np.flatnonzero(np.isfinite(clusters.score))[0])
+    values = sorted((clusters.affinity(c, b) for b in clusters.neighbours(c)), reverse=True)[:5]
+    values += [0.0] * (5 - len(values))
+    assert clusters.score[c] == pytest.approx(values[0] + sum(values[0] - v for v in values[1:]) / 4)
+
+
+def test_blobs_are_recovered_and_isolated_clusters_absorbed():
+    X, y = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
+    labels = jule.cluster_from_scratch(X.astype(np.float32), 3, n_neighbors=10, n_cluster_neighbors=5)
+    assert len(np.unique(labels)) == 3
+    from sklearn.metrics import adjusted_rand_score
+    assert adjusted_rand_score(y, labels) == 1.0
+    # a cluster with no affinity to any other (a far-away pair linked only to itself) joins the
+    # cluster with the nearest mean before any merge
+    W = sp.csr_matrix(np.array([[0, 1, 0, 0, 0], [1, 0, 0, 0, 0], [0, 0, 0, 1, 1], [0, 0, 1, 0, 1],
+                                [0, 0, 1, 1, 0]], dtype=float))
+    features = np.array([[0.0], [0.1], [5.0], [5.1], [9.0]])
+    clusters = Agglomeration(W, np.array([0, 0, 1, 1, 2]), features)
+    assert not clusters.neighbours(0) and clusters.neighbours(1) == {2}
+    clusters.absorb_isolated(minimum=1)
+    assert clusters.n_clusters == 2 and clusters.labels[0] == clusters.labels[2]
+
+
+def test_agglomerate_merges_eta_of_the_clusters_per_period():
+    W, x, _ = random_graph(n=200, k=5, seed=3)
+    labels = np.arange(200) // 4  # 50 clusters
+    after = jule.agglomerate(x, labels, target=10, unrolling_rate=0.5, n_neighbors=5, n_cluster_neighbors=5)
+    assert len(np.unique(after)) == 25
+    after = jule.agglomerate(x, labels, target=40, unrolling_rate=0.9, n_neighbors=5, n_cluster_neighbors=5)
+    assert len(np.unique(after)) == 40  # never below the target
+
+
+# --- the network --------------------------------------------------------------------------------
+
+def layers(module, kind):
+    return [m for m in module.modules() if isinstance(m, kind)]
+
+
+def test_mnist_layout_is_the_authors():
+    net = JULENet(784, (1, 28, 28))
+    convs = layers(net, nn.Conv2d)
+    assert [(c.in_channels, c.out_channels, c.kernel_size, c.padding) for c in convs] == \
+        [(1, 50, (5, 5), (0, 0)), (50, 50, (5, 5), (0, 0))]
+    assert [(m.in_features, m.out_features) for m in layers(net, nn.Linear)] == [(3200, 160)]
+    assert len(layers(net, nn.BatchNorm2d)) == 2 and len(layers(net, nn.MaxPool2d)) == 1
+
+
+@pytest.mark.parametrize("input_dim, image_shape", [(784, (1, 28, 28)), (256, (1, 16, 16)), (64, (1, 8, 8)),
+                                                    (4, (1, 2, 2)), (3072, (3, 32, 32)), (20, None)])
+def test_features_are_unit_vectors(input_dim, image_shape):
+    net = JULENet(input_dim, image_shape, filters=4, feature_dim=6, hidden_dim=8).eval()
+    features = net(torch.rand(5, input_dim))
+    assert features.shape == (5, 6)
+    torch.testing.assert_close(features.norm(dim=1), torch.ones(5))
+    assert bool(layers(net, nn.Conv2d)) == (image_shape is not None)
+
+
+def test_network_refuses_bad_shapes():
+    with pytest.raises(ValueError, match=r"image_shape \[1, 28, 28\] has 784 values but the data has 64"):
+        JULENet(64, (1, 28, 28))
+    with pytest.raises(ValueError, match=r"image_shape must be \(channels, height, width\)"):
+        JULENet(64, (8, 8))
+
+
+# --- the estimator ---------------------------------------------------------------------------------
+
+def test_labels_history_and_embedding(fitted, digits):
+    X, y = digits
+    assert fitted.labels_.shape == (len(X),) and len(np.unique(fitted.labels_)) == 10
+    history = fitted.history_
+    assert [row["period"] for row in history] == list(range(fitted.n_periods_ + 1))
+    assert [row["epoch"] for row in history] == list(range(fitted.n_periods_ + 1))  # one epoch per period
+    counts = [row["n_clusters"] for row in history]
+    assert counts[-1] == 10 and all(a > b for a, b in zip(counts, counts[1:]))
+    assert all(np.isfinite(row["loss"]) and {"acc", "nmi"} <= set(row) for row in history[1:])
+    embedding = fitted.transform(X)
+    assert embedding.shape == (len(X), 8) and embedding.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(embedding, axis=1), 1, rtol=1e-5)
+    assert fitted.cluster_centers_.shape == (10, 8)
+    assert fitted.predict(X).shape == (len(X),)
+
+
+def test_same_seed_same_result_and_the_model_file_round_trips(fitted, digits, tmp_path):
+    again = clone(fitted).fit(digits[0])
+    np.testing.assert_array_equal(again.labels_, fitted.labels_)
+    assert all("acc" not in row for row in again.history_)
+    autoencoder.save(tmp_path / "model.pt", fitted.autoencoder_)
+    loaded = autoencoder.load(tmp_path / "model.pt")
+    assert isinstance(loaded, JULENet)
+    X = torch.as_tensor(digits[0])
+    torch.testing.assert_close(loaded(X), fitted.autoencoder_(X))
+
+
+def test_training_changes_the_network(digits):
+    trained = JULE(10, **{**TINY, "epochs_per_period": 0}).fit(digits[0])
+    assert all(np.isnan(row["loss"]) for row in trained.history_)  # no epochs: nothing learnt
+    moved = JULE(10, **TINY).fit(digits[0])
+    before = trained.autoencoder_.state_dict()
+    after = moved.autoencoder_.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before if k.endswith("weight"))
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"unrolling_rate": 0}, "unrolling_rate must be in"),
+    ({"n_neighbors": 300}, "n_neighbors=300 must be below the number of samples"),
+    ({"n_cluster_neighbors": 1}, "n_cluster_neighbors must be an integer >= 2"),
+    ({"margin": 0}, "margin must be > 0"),
+])
+def test_bad_parameters_are_refused(digits, params, message):
+    with pytest.raises(ValueError, match=message):
+        JULE(10, **{**TINY, **params}).fit(digits[0])
