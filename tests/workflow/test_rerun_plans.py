@@ -137,7 +137,14 @@ def spell_out_a_default(config):
     return config
 
 
-@pytest.mark.parametrize("change", [reorder_settings, spell_out_a_default])
+def name_the_only_dataset(config):
+    """methods.<id>.datasets says where a method runs: naming every dataset is the default."""
+    for method in ("jule", "kmeans-raw"):
+        config["methods"][method]["datasets"] = [DATASET]
+    return config
+
+
+@pytest.mark.parametrize("change", [reorder_settings, spell_out_a_default, name_the_only_dataset])
 def test_same_values_in_another_order_plan_nothing(finished_copy, change):
     config = read_config(finished_copy)
     assert config == tiny_config()

@@ -25,37 +25,46 @@ rule umap_features:
 
 
 # All baselines of a (dataset, seed) run in one job: each fits in well under a second, while
-# a job of its own would spend seconds importing scikit-learn.
-rule cluster_baselines:
-    input:
-        data=DATA,
-        features=lambda wildcards: [
-            features_of(space, wildcards.dataset, wildcards.seed)
-            for space in baseline_spaces()
-        ],
-    output:
-        expand(
-            f"{RUN}/{{file}}",
-            method=BASELINE_IDS,
-            file=["labels.npy", "metrics.json", "run.json"],
-            allow_missing=True,
-        ),
-    log:
-        f"{LOGS}/cluster/{{dataset}}/baselines-seed{{seed}}.log",
-    # keep UMAP and the baselines off the DAG's tail
-    priority: 10
-    conda:
-        "../../envs/deepclust.yaml"
-    params:
-        specs=sorted_settings({method: METHODS[method] for method in BASELINE_IDS}),
-        spaces=baseline_spaces(),
-        run_dirs=lambda wildcards: {
-            method: RUN.format(
-                dataset=wildcards.dataset, method=method, seed=wildcards.seed
-            )
-            for method in BASELINE_IDS
-        },
-        n_clusters=n_clusters,
-        code=fingerprint("cluster_baselines.py", "deepclust.methods.baselines"),
-    script:
-        "../scripts/cluster_baselines.py"
+# a job of its own would spend seconds importing scikit-learn. One rule per dataset, because a
+# rule's outputs (here: its baselines' files) cannot depend on a wildcard.
+for baseline_dataset in [d for d in DATASETS if baselines_on(d)]:
+
+    rule:
+        name:
+            rule_name("cluster_baselines", baseline_dataset)
+        input:
+            data=DATA,
+            features=lambda wildcards: [
+                features_of(space, wildcards.dataset, wildcards.seed)
+                for space in baseline_spaces(wildcards.dataset)
+            ],
+        output:
+            expand(
+                f"{RUN}/{{file}}",
+                method=baselines_on(baseline_dataset),
+                file=["labels.npy", "metrics.json", "run.json"],
+                allow_missing=True,
+            ),
+        log:
+            f"{LOGS}/cluster/{{dataset}}/baselines-seed{{seed}}.log",
+        wildcard_constraints:
+            dataset=re.escape(baseline_dataset),
+        # keep UMAP and the baselines off the DAG's tail
+        priority: 10
+        conda:
+            "../../envs/deepclust.yaml"
+        params:
+            specs=lambda wildcards: sorted_settings(
+                {m: method_spec(m) for m in baselines_on(wildcards.dataset)}
+            ),
+            spaces=lambda wildcards: baseline_spaces(wildcards.dataset),
+            run_dirs=lambda wildcards: {
+                method: RUN.format(
+                    dataset=wildcards.dataset, method=method, seed=wildcards.seed
+                )
+                for method in baselines_on(wildcards.dataset)
+            },
+            n_clusters=n_clusters,
+            code=fingerprint("cluster_baselines.py", "deepclust.methods.baselines"),
+        script:
+            "../scripts/cluster_baselines.py"

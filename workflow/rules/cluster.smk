@@ -20,7 +20,7 @@ rule cluster_deep:
     resources:
         gpu=uses_gpu(),
     params:
-        spec=lambda wildcards: sorted_settings(METHODS[wildcards.method]),
+        spec=lambda wildcards: method_spec(wildcards.method),
         n_clusters=n_clusters,
         device=config["device"],
         code=lambda wildcards: fingerprint(

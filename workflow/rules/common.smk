@@ -41,6 +41,13 @@ def fail(message):
 
 def check_config():
     """Cross-key checks that a JSON schema cannot express; all run before any job starts."""
+    for method, spec in METHODS.items():
+        unknown = [d for d in spec.get("datasets", []) if d not in DATASETS]
+        if unknown:
+            fail(
+                f"methods.{method}.datasets: {', '.join(map(repr, unknown))} not in 'datasets' "
+                f"({', '.join(DATASETS)})"
+            )
     for dataset in DATASETS:
         check_dataset(dataset)
     # Unknown algorithm names never get here: the schema's enum (pinned to the registry by
@@ -105,7 +112,7 @@ def check_dataset(dataset):
         fail(
             f"datasets.{dataset}.net: {settings['net']!r} is not a net in 'nets' ({', '.join(NETS)})"
         )
-    for method in DEEP_METHOD_IDS:
+    for method in deep_methods_on(dataset):
         net = net_of_method(dataset, method)
         if net not in NETS:  # from scratch (None), or unknown: check_config names it
             continue
@@ -159,7 +166,7 @@ def net_for(dataset, net):
 
 def dataset_nets(dataset):
     """Nets pretrained on a dataset (those its methods and feature spaces use)."""
-    return sorted({net_for(dataset, net) for net in nets_used() if net in NETS})
+    return sorted({net_for(dataset, net) for net in nets_used(dataset) if net in NETS})
 
 
 def feature_net(space):
@@ -180,6 +187,31 @@ GENERATIVE_IDS = [
     m for m in DEEP_METHOD_IDS if METHODS[m]["algorithm"] in method_registry.GENERATIVE
 ]
 BASELINE_IDS = [m for m in METHODS if not is_deep(m)]
+
+
+def methods_on(dataset):
+    """Method ids run on a dataset: those whose `datasets` name it, or all without `datasets`."""
+    return [m for m in METHODS if dataset in METHODS[m].get("datasets", DATASETS)]
+
+
+def deep_methods_on(dataset):
+    return [m for m in methods_on(dataset) if is_deep(m)]
+
+
+def generative_methods_on(dataset):
+    return [m for m in methods_on(dataset) if m in GENERATIVE_IDS]
+
+
+def baselines_on(dataset):
+    return [m for m in methods_on(dataset) if not is_deep(m)]
+
+
+def method_spec(method):
+    """What a run of a method depends on; `datasets` only says where it runs, so narrowing
+    it reruns nothing."""
+    return sorted_settings(
+        {key: value for key, value in METHODS[method].items() if key != "datasets"}
+    )
 
 
 # ---- job settings ------------------------------------------------------------------
@@ -222,25 +254,26 @@ def features_of(space, dataset, seed):
     return f"{PRETRAIN}/embedding.npy".format(dataset=dataset, net=net, seed=seed)
 
 
-def baseline_spaces():
-    """Feature spaces that some baseline clusters."""
-    return sorted({METHODS[method]["features"] for method in BASELINE_IDS})
+def baseline_spaces(dataset):
+    """Feature spaces that some baseline on a dataset clusters."""
+    return sorted({METHODS[method]["features"] for method in baselines_on(dataset)})
 
 
-def run_files(name, datasets=None, methods=None, seeds=None):
-    return expand(
-        f"{RUN}/{name}",
-        dataset=datasets or DATASETS,
-        method=methods or list(METHODS),
-        seed=seeds or SEEDS,
-    )
+def run_files(name, datasets=None, seeds=None):
+    """A file of every run: each dataset's methods, each seed."""
+    return [
+        f"{RUN}/{name}".format(dataset=dataset, method=method, seed=seed)
+        for dataset in datasets or DATASETS
+        for method in methods_on(dataset)
+        for seed in seeds or SEEDS
+    ]
 
 
-def nets_used():
-    """Nets that some method starts from or clusters the embedding of (before a dataset's
-    `net` replaces them)."""
-    deep_nets = {METHODS[m].get("net") for m in DEEP_METHOD_IDS}
-    baseline_nets = {feature_net(METHODS[m]["features"]) for m in BASELINE_IDS}
+def nets_used(dataset):
+    """Nets that some method on a dataset starts from or clusters the embedding of (before
+    the dataset's `net` replaces them)."""
+    deep_nets = {METHODS[m].get("net") for m in deep_methods_on(dataset)}
+    baseline_nets = {feature_net(METHODS[m]["features"]) for m in baselines_on(dataset)}
     return sorted((deep_nets | baseline_nets) - {None})
 
 
@@ -283,14 +316,14 @@ def downloaded_sources():
     return sorted(n for n in names if data_registry.source(n).remotes)
 
 
-def input_spaces():
+def input_spaces(dataset):
     """Raw input and each used net's embedding."""
-    return ["raw", *nets_used()]
+    return ["raw", *nets_used(dataset)]
 
 
-def embedding_spaces():
+def embedding_spaces(dataset):
     """Spaces drawn in 2-D: the input spaces and each deep method's final embedding."""
-    return [*input_spaces(), *DEEP_METHOD_IDS]
+    return [*input_spaces(dataset), *deep_methods_on(dataset)]
 
 
 def embedding_input(dataset, space):
@@ -302,28 +335,34 @@ def embedding_input(dataset, space):
     return features_of(space, dataset, FIGURE_SEED)
 
 
-def methods_drawn_on(space):
+def methods_drawn_on(dataset, space):
     """Methods whose clusters are drawn on a space's 2-D map."""
     if space in DEEP_METHOD_IDS:
         return [space]
     return [
         m
-        for m in BASELINE_IDS
+        for m in baselines_on(dataset)
         if feature_net(METHODS[m]["features"]) == feature_net(space)
     ]
 
 
 def figure_files():
-    per_dataset = [
-        f"{FIGURES}/{name}.png" for name in ("methods", "confusion", "elbow")
-    ]
-    if DEEP_METHOD_IDS:
-        per_dataset.append(f"{FIGURES}/training_curves.png")
-    per_dataset += [f"{FIGURES}/embedding_{space}.png" for space in embedding_spaces()]
-    samples = [
-        f"{FIGURES}/samples.png".format(dataset=d) for d in DATASETS if has_images(d)
-    ]
-    return expand(per_dataset, dataset=DATASETS) + (samples if GENERATIVE_IDS else [])
+    files = []
+    for dataset in DATASETS:
+        names = ["methods", "confusion", "elbow"]
+        names += [f"embedding_{space}" for space in embedding_spaces(dataset)]
+        if deep_methods_on(dataset):
+            names.append("training_curves")
+        if generative_methods_on(dataset) and has_images(dataset):
+            names.append("samples")
+        files += [f"{FIGURES}/{name}.png".format(dataset=dataset) for name in names]
+    return files
+
+
+def rule_name(prefix, dataset):
+    """Rules made per dataset (their outputs depend on its methods): a valid rule name."""
+    identifier = re.sub(r"\W", "_", dataset)
+    return f"{prefix}_{identifier}"
 
 
 def final_outputs():

@@ -1,40 +1,52 @@
 # One job per dataset draws every space: each new process pays umap's numba compilation.
-rule figure_embeddings:
-    input:
-        data=DATA,
-        features=lambda wildcards: [
-            embedding_input(wildcards.dataset, space) for space in embedding_spaces()
-        ],
-        labels=lambda wildcards: run_files(
-            "labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]
-        ),
-    output:
-        [
-            report(
-                path,
-                caption="../report/embedding.rst",
-                category="Embeddings",
-                subcategory="{dataset}",
-            )
-            for path in expand(
-                f"{FIGURES}/embedding_{{space}}.png",
-                space=embedding_spaces(),
-                allow_missing=True,
-            )
-        ],
-    log:
-        f"{LOGS}/figures/{{dataset}}/embeddings.log",
-    conda:
-        "../../envs/deepclust.yaml"
-    params:
-        spaces=embedding_spaces(),
-        methods={space: methods_drawn_on(space) for space in embedding_spaces()},
-        all_methods=list(METHODS),
-        seed=FIGURE_SEED,
-        max_points=config["figures"]["max_points"],
-        code=fingerprint("figure_embeddings.py"),
-    script:
-        "../scripts/figure_embeddings.py"
+# One rule per dataset, because a rule's outputs (here: its spaces' figures) cannot depend on
+# a wildcard.
+for figure_dataset in DATASETS:
+
+    rule:
+        name:
+            rule_name("figure_embeddings", figure_dataset)
+        input:
+            data=DATA,
+            features=lambda wildcards: [
+                embedding_input(wildcards.dataset, space)
+                for space in embedding_spaces(wildcards.dataset)
+            ],
+            labels=lambda wildcards: run_files(
+                "labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]
+            ),
+        output:
+            [
+                report(
+                    path,
+                    caption="../report/embedding.rst",
+                    category="Embeddings",
+                    subcategory="{dataset}",
+                )
+                for path in expand(
+                    f"{FIGURES}/embedding_{{space}}.png",
+                    space=embedding_spaces(figure_dataset),
+                    allow_missing=True,
+                )
+            ],
+        log:
+            f"{LOGS}/figures/{{dataset}}/embeddings.log",
+        wildcard_constraints:
+            dataset=re.escape(figure_dataset),
+        conda:
+            "../../envs/deepclust.yaml"
+        params:
+            spaces=lambda wildcards: embedding_spaces(wildcards.dataset),
+            methods=lambda wildcards: {
+                space: methods_drawn_on(wildcards.dataset, space)
+                for space in embedding_spaces(wildcards.dataset)
+            },
+            all_methods=lambda wildcards: methods_on(wildcards.dataset),
+            seed=FIGURE_SEED,
+            max_points=config["figures"]["max_points"],
+            code=fingerprint("figure_embeddings.py"),
+        script:
+            "../scripts/figure_embeddings.py"
 
 
 rule figure_training_curves:
@@ -42,14 +54,18 @@ rule figure_training_curves:
         runs=lambda wildcards: expand(
             f"{RUN}/history.json",
             dataset=wildcards.dataset,
-            method=DEEP_METHOD_IDS,
+            method=deep_methods_on(wildcards.dataset),
             seed=SEEDS,
         ),
         pretrain=lambda wildcards: expand(
             f"{PRETRAIN}/history.json",
             dataset=wildcards.dataset,
             net=sorted(
-                {net_of_method(wildcards.dataset, m) for m in DEEP_METHOD_IDS} - {None}
+                {
+                    net_of_method(wildcards.dataset, m)
+                    for m in deep_methods_on(wildcards.dataset)
+                }
+                - {None}
             ),
             seed=FIGURE_SEED,
         ),
@@ -88,7 +104,7 @@ rule figure_confusion:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        methods=list(METHODS),
+        methods=lambda wildcards: methods_on(wildcards.dataset),
         code=fingerprint("figure_confusion.py"),
     script:
         "../scripts/figure_confusion.py"
@@ -98,7 +114,8 @@ rule figure_elbow:
     input:
         data=DATA,
         embeddings=lambda wildcards: [
-            features_of(net, wildcards.dataset, FIGURE_SEED) for net in nets_used()
+            features_of(net, wildcards.dataset, FIGURE_SEED)
+            for net in nets_used(wildcards.dataset)
         ],
     output:
         report(
@@ -112,7 +129,7 @@ rule figure_elbow:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        spaces=input_spaces(),
+        spaces=lambda wildcards: input_spaces(wildcards.dataset),
         k_range=config["figures"]["elbow_k"],
         seed=FIGURE_SEED,
         max_points=config["figures"]["max_points"],
@@ -147,7 +164,7 @@ rule figure_samples:
         samples=lambda wildcards: expand(
             f"{RUN}/samples.npy",
             dataset=wildcards.dataset,
-            method=GENERATIVE_IDS,
+            method=generative_methods_on(wildcards.dataset),
             seed=FIGURE_SEED,
         ),
     output:
@@ -162,7 +179,7 @@ rule figure_samples:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        methods=GENERATIVE_IDS,
+        methods=lambda wildcards: generative_methods_on(wildcards.dataset),
         code=fingerprint("figure_samples.py"),
     script:
         "../scripts/figure_samples.py"
