@@ -1,5 +1,6 @@
 # make run   : set up .venv (reused while the lock is unchanged) and run the default DAG + report
 # make test  : lint, then the test suite (what CI runs)
+# make paper : the papers' tables (config/paper.yaml); make paper-quick: the 2-core CPU variant
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +10,7 @@ LOCK := envs/requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml | sha256sum | cut -c1-16)
 CORES ?= all
 
-.PHONY: venv run report test lint paper bench clean
+.PHONY: venv run report test lint paper paper-quick bench clean
 
 venv: $(STAMP)
 
@@ -27,6 +28,14 @@ run: venv
 
 report: venv
 	$(BIN)/snakemake --report results/report.html
+
+# the papers' settings (GPU-sized); the quick variant is config/mnist.yaml (cut epochs, for a
+# 2-core CPU) with the papers' 5 seeds, and shares its runs with `snakemake --configfile config/mnist.yaml`
+paper: venv
+	$(BIN)/snakemake --cores $(CORES) --configfile config/paper.yaml
+
+paper-quick: venv
+	$(BIN)/snakemake --cores $(CORES) --configfile config/mnist.yaml --config seeds='[0,1,2,3,4]'
 
 lint: venv
 	$(BIN)/snakemake --lint

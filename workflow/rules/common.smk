@@ -2,10 +2,13 @@
 import json
 import re
 
+import yaml
+
 from snakemake.utils import validate
 
 from deepclust import data as data_registry
 from deepclust import methods as method_registry
+from deepclust import paper
 from deepclust.provenance import canonical, code_fingerprint
 
 # --config parses values with YAML's BaseLoader: seeds='[0,1,2]' arrives as ['0', '1', '2']
@@ -41,6 +44,8 @@ def fail(message):
 
 def check_config():
     """Cross-key checks that a JSON schema cannot express; all run before any job starts."""
+    if config["paper_results"]:
+        check_paper_results(config["paper_results"])
     for method, spec in METHODS.items():
         unknown = [d for d in spec.get("datasets", []) if d not in DATASETS]
         if unknown:
@@ -79,6 +84,15 @@ def check_config():
                     f"methods.{method}.features: {space!r} is not 'raw', a net ({', '.join(NETS)}) "
                     "or 'umap-<net>'"
                 )
+
+
+def check_paper_results(path):
+    if not Path(path).is_file():
+        fail(f"paper_results: no such file {path!r}")
+    try:
+        paper.load_reported(path)
+    except (paper.ReportedResultsError, yaml.YAMLError) as error:
+        fail(f"paper_results: {error}")
 
 
 def check_dataset(dataset):
@@ -367,6 +381,8 @@ def rule_name(prefix, dataset):
 
 def final_outputs():
     outputs = [f"{TABLES}/summary.csv", f"{TABLES}/summary.md", *figure_files()]
+    if config["paper_results"]:
+        outputs += [f"{TABLES}/paper_table.{ext}" for ext in ("csv", "md", "tex")]
     if config["tracking"]["enabled"]:
         outputs.append("results/mlflow/synced.json")
     return outputs

@@ -18,3 +18,23 @@ rule summary_table:
         code=fingerprint("summary_table.py"),
     script:
         "../scripts/summary_table.py"
+
+
+# Only with `paper_results` set (config/paper.yaml): our runs beside the papers' numbers.
+rule paper_table:
+    input:
+        runs=f"{TABLES}/runs.csv",
+        reported=config["paper_results"] or [],
+    output:
+        csv=f"{TABLES}/paper_table.csv",
+        markdown=f"{TABLES}/paper_table.md",
+        latex=f"{TABLES}/paper_table.tex",
+    log:
+        f"{LOGS}/paper_table.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    params:
+        sources={dataset: source_name(dataset) for dataset in DATASETS},
+        code=fingerprint("paper_table.py"),
+    script:
+        "../scripts/paper_table.py"

@@ -1,0 +1,173 @@
+"""Reproduced vs reported: each paper's published number beside our mean ± std over seeds.
+
+The reported numbers live in config/paper_results.yaml (see load_reported for its layout);
+our runs come from results/tables/runs.csv. A reported entry matches the runs of the method id
+it names on the datasets whose id or source is the entry's dataset.
+"""
+
+import math
+
+import numpy as np
+import pandas as pd
+import yaml
+
+METRICS = ("acc", "nmi", "ari")
+HEADERS = {"acc": "ACC", "nmi": "NMI", "ari": "ARI"}
+ENTRY_KEYS = {"method", "dataset", "table", *METRICS}
+
+
+class ReportedResultsError(ValueError):
+    """A malformed paper_results file; the message names the paper and entry."""
+
+
+def load_reported(path) -> pd.DataFrame:
+    """One row per (paper, method, dataset, metric) from a file laid out as
+
+        papers:
+          DEC:
+            citation: "Xie, Girshick, Farhadi. ... ICML 2016"
+            checked: false            # compared with the paper's own text?
+            results:
+              - {method: dec, dataset: mnist, table: "Table 2", acc: 0.8430}
+
+    Values are fractions in [0, 1] (84.30 % is 0.8430)."""
+    with open(path) as f:
+        document = yaml.safe_load(f) or {}
+    papers = document.get("papers")
+    if not isinstance(papers, dict) or not papers:
+        raise ReportedResultsError(f"{path}: no 'papers' mapping")
+    rows = []
+    for paper, spec in papers.items():
+        where = f"{path}: papers.{paper}"
+        if not isinstance(spec, dict) or "citation" not in spec or not spec.get("results"):
+            raise ReportedResultsError(f"{where}: needs 'citation' and a non-empty 'results' list")
+        for i, entry in enumerate(spec["results"]):
+            here = f"{where}.results[{i}]"
+            unknown = sorted(set(entry) - ENTRY_KEYS)
+            if unknown:
+                raise ReportedResultsError(f"{here}: unknown key(s) {unknown}; valid: {sorted(ENTRY_KEYS)}")
+            missing = [k for k in ("method", "dataset", "table") if k not in entry]
+            if missing:
+                raise ReportedResultsError(f"{here}: missing {', '.join(missing)}")
+            values = {m: entry[m] for m in METRICS if m in entry}
+            if not values:
+                raise ReportedResultsError(f"{here}: no metric (one of {', '.join(METRICS)})")
+            for metric, value in values.items():
+                if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                    raise ReportedResultsError(
+                        f"{here}.{metric}: {value!r} is not a fraction in [0, 1] (write 84.3 % as 0.843)")
+                rows.append({"paper": paper, "citation": spec["citation"], "checked": bool(spec.get("checked")),
+                             "source": entry["table"], "method": entry["method"], "dataset": entry["dataset"],
+                             "metric": metric, "reported": float(value)})
+    return pd.DataFrame(rows)
+
+
+def compare(runs: pd.DataFrame, reported: pd.DataFrame, sources: dict[str, str]) -> pd.DataFrame:
+    """Reported rows that some run matches, with our mean, std (ddof 0), seed count and the
+    difference (ours - reported). ``sources`` maps each dataset id to its source name."""
+    rows = []
+    for entry in reported.itertuples(index=False):
+        datasets = [d for d in runs["dataset"].unique() if entry.dataset in (d, sources.get(d, d))]
+        for dataset in datasets:
+            ours = runs.loc[(runs["dataset"] == dataset) & (runs["method"] == entry.method), entry.metric]
+            ours = ours.dropna()
+            if ours.empty:
+                continue
+            mean, std = float(ours.mean()), float(ours.std(ddof=0))
+            rows.append({**entry._asdict(), "our_dataset": dataset, "mean": mean, "std": std,
+                         "n_seeds": int(ours.size), "difference": mean - float(entry.reported)})
+    columns = [*reported.columns, "our_dataset", "mean", "std", "n_seeds", "difference"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _wide(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per (our dataset, method, paper), the metrics side by side."""
+    keys = ["our_dataset", "method", "paper", "source", "checked"]
+    wide = table.pivot_table(index=keys, columns="metric", values=["reported", "mean", "std", "difference"],
+                             aggfunc="first", sort=False)
+    wide.columns = [f"{value}_{metric}" for value, metric in wide.columns]
+    return wide.reset_index()
+
+
+def _best(wide: pd.DataFrame, dataset: str, metric: str) -> float:
+    column = f"mean_{metric}"
+    if column not in wide:
+        return math.nan
+    values = wide.loc[wide["our_dataset"] == dataset, column]
+    return float(values.max()) if values.notna().any() else math.nan
+
+
+def _cells(row, metric, best, fmt):
+    """(reported, ours, difference) of one metric, in percent; ours bold when best."""
+    mean = row.get(f"mean_{metric}", math.nan)
+    if mean is None or math.isnan(mean):
+        return ["", "", ""]
+    ours = fmt["pm"](100 * mean, 100 * row[f"std_{metric}"])
+    if np.isclose(mean, best):
+        ours = fmt["bold"](ours)
+    return [f"{100 * row[f'reported_{metric}']:.1f}", ours, fmt["signed"](100 * row[f"difference_{metric}"])]
+
+
+MARKDOWN = {"pm": lambda m, s: f"{m:.1f} ± {s:.1f}", "bold": lambda t: f"**{t}**",
+            "signed": lambda d: f"{d:+.1f}".replace("-", "−")}
+LATEX = {"pm": lambda m, s: f"${m:.1f} \\pm {s:.1f}$", "bold": lambda t: f"\\textbf{{{t}}}",
+         "signed": lambda d: f"${d:+.1f}$"}
+
+
+def _metrics_present(table):
+    return [m for m in METRICS if m in set(table["metric"])]
+
+
+def markdown(table: pd.DataFrame) -> str:
+    """Per dataset: method, paper and source, then reported / ours / difference per metric (%)."""
+    if table.empty:
+        return "No run matches a reported result.\n"
+    wide, metrics = _wide(table), _metrics_present(table)
+    lines = []
+    for dataset in wide["our_dataset"].unique():
+        n_seeds = int(table.loc[table["our_dataset"] == dataset, "n_seeds"].max())
+        header = ["Method", "Paper (source)"]
+        for metric in metrics:
+            header += [f"{HEADERS[metric]} reported", f"{HEADERS[metric]} ours", "Δ"]
+        lines += [f"### {dataset}", "", "| " + " | ".join(header) + " |",
+                  "|---|---|" + "---:|" * (3 * len(metrics))]
+        best = {m: _best(wide, dataset, m) for m in metrics}
+        for _, row in wide[wide["our_dataset"] == dataset].iterrows():
+            paper = f"{row['paper']} ({row['source']})" + ("" if row["checked"] else " †")
+            cells = [row["method"], paper]
+            for metric in metrics:
+                cells += _cells(row, metric, best[metric], MARKDOWN)
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["", f"Percent. Ours: mean ± std over up to {n_seeds} seed(s); Δ = ours − reported, in points; "
+                  "the best of our means per metric in bold. † not yet checked against the paper's own text.", ""]
+    return "\n".join(lines)
+
+
+def _tex(text: str) -> str:
+    for char, escaped in (("\\", "\\textbackslash{}"), ("&", "\\&"), ("%", "\\%"), ("_", "\\_"), ("#", "\\#")):
+        text = text.replace(char, escaped)
+    return text.replace("†", "$^\\dagger$")
+
+
+def latex(table: pd.DataFrame) -> str:
+    """The markdown table as LaTeX (booktabs), one tabular per dataset; \\usepackage{booktabs}."""
+    if table.empty:
+        return "% No run matches a reported result.\n"
+    wide, metrics = _wide(table), _metrics_present(table)
+    out = []
+    for dataset in wide["our_dataset"].unique():
+        best = {m: _best(wide, dataset, m) for m in metrics}
+        out += [f"% {_tex(dataset)}", "\\begin{tabular}{ll" + "rrr" * len(metrics) + "}", "\\toprule",
+                " & ".join(["", ""] + [f"\\multicolumn{{3}}{{c}}{{{HEADERS[m]} (\\%)}}" for m in metrics])
+                + " \\\\",
+                " ".join(f"\\cmidrule(lr){{{3 + 3 * i}-{5 + 3 * i}}}" for i in range(len(metrics))),
+                " & ".join(["Method", "Paper"] + ["Reported", "Ours", "$\\Delta$"] * len(metrics)) + " \\\\",
+                "\\midrule"]
+        for _, row in wide[wide["our_dataset"] == dataset].iterrows():
+            paper = f"{row['paper']} ({row['source']})" + ("" if row["checked"] else "†")
+            cells = [_tex(row["method"]), _tex(paper)]
+            for metric in metrics:
+                cells += _cells(row, metric, best[metric], LATEX)
+            out.append(" & ".join(cells) + " \\\\")
+        out += ["\\bottomrule", "\\end{tabular}", ""]
+    return "\n".join(out)
