@@ -20,6 +20,16 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+# Cheap rules run where snakemake runs, not as cluster jobs.
+localrules:
+    all,
+    init_tracking,
+    summary_table,
+    paper_table,
+    figure_methods,
+    sync_tracking,
+
+
 rule all:
     default_target: True
     input:
