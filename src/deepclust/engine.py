@@ -6,8 +6,11 @@ summed on the device and read once per epoch, so the step loop never waits on th
 """
 
 import math
+import os
+import signal
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -15,6 +18,93 @@ import torch
 
 class DivergenceError(RuntimeError):
     """The loss became NaN or infinite."""
+
+
+class Preempted(RuntimeError):
+    """SIGTERM arrived (SLURM preemption or time limit): the state is saved, the job exits
+    non-zero and its retry resumes from the checkpoint."""
+
+
+class Checkpoint:
+    """A training loop's state at epoch boundaries, in one file.
+
+    ``epoch_end`` saves every ``every`` epochs and, after a SIGTERM, at the end of the epoch it
+    arrived in, then raises Preempted. A file is only resumed when its ``key`` (the job's
+    params and code) matches; the loop restores what it saved, RNG states included, so a resumed
+    run ends with the labels an uninterrupted one would. ``path`` None disables all of it (the
+    library's default). SLURM sends SIGKILL KillWait seconds (30 by default) after SIGTERM, so
+    an epoch must take less than that for the last epochs to be kept; the periodic save covers
+    the rest."""
+
+    def __init__(self, path=None, key: str = "", every: int = 1):
+        self.path, self.key, self.every = (Path(path) if path else None), key, max(1, int(every))
+        self.stop_requested = False
+        self._previous_handler = None
+
+    def __enter__(self):
+        if self.path is not None:
+            self._previous_handler = signal.signal(signal.SIGTERM, self._on_sigterm)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGTERM, self._previous_handler)
+            self._previous_handler = None
+
+    def _on_sigterm(self, signum, frame):
+        print("[checkpoint] SIGTERM: saving at the end of this epoch, then exiting", file=sys.stderr, flush=True)
+        self.stop_requested = True
+
+    def load(self) -> dict | None:
+        """The saved state if its key matches, else None (a stale file is removed)."""
+        if self.path is None or not self.path.is_file():
+            return None
+        state = torch.load(self.path, map_location="cpu", weights_only=True)
+        if state.get("key") != self.key:
+            print(f"[checkpoint] {self.path} is from other settings or code: starting afresh", file=sys.stderr)
+            self.path.unlink()
+            return None
+        print(f"[checkpoint] resuming after epoch {state['epoch'] + 1} from {self.path}", file=sys.stderr, flush=True)
+        return state
+
+    def epoch_end(self, epoch: int, state) -> None:
+        """After epoch ``epoch`` (0-based); ``state`` is a callable returning the dict to save."""
+        if self.path is None:
+            return
+        if self.stop_requested or (epoch + 1) % self.every == 0:
+            self.save(epoch, state())
+        if self.stop_requested:
+            raise Preempted(f"SIGTERM: stopped after epoch {epoch + 1}, checkpoint saved to {self.path}")
+
+    def save(self, epoch: int, state: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        torch.save({**state, "key": self.key, "epoch": epoch}, partial)
+        os.replace(partial, self.path)  # a kill while saving leaves the previous checkpoint whole
+
+    def remove(self) -> None:
+        """The run finished: its checkpoint is no longer needed."""
+        if self.path is not None and self.path.exists():
+            self.path.unlink()
+
+
+NO_CHECKPOINT = Checkpoint()
+
+
+def rng_state(generator: torch.Generator) -> dict:
+    """Every random stream a training loop draws from: its generator and torch's global ones
+    (dropout, reparameterisation)."""
+    state = {"generator": generator.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(generator: torch.Generator, state: dict) -> None:
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 def resolve_device(device: str = "auto") -> torch.device:

@@ -1,10 +1,16 @@
 """Plumbing shared by the workflow's scripts (log file, feature files), so they stay a few lines."""
 
+import hashlib
+import json
+import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from deepclust import io
+
+CHECKPOINT_EVERY = 10  # epochs; $DEEPCLUST_CHECKPOINT_EVERY overrides (it reruns nothing)
 
 
 def start(snakemake) -> None:
@@ -23,3 +29,16 @@ def figure_sample(n: int, max_points: int, seed: int) -> np.ndarray:
     if n <= max_points:
         return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
+
+
+def checkpoint(snakemake, run_dir):
+    """Where a training job keeps its checkpoint: results/checkpoints/ mirrors its run folder,
+    outside the job's outputs, so a failed or preempted job's retry still finds it. Keyed by the
+    job's params (settings and code fingerprint): a checkpoint of other settings is not resumed."""
+    from deepclust import engine  # torch: only training jobs pay for the import
+
+    relative = Path(run_dir).relative_to("results") if Path(run_dir).parts[0] == "results" else Path(run_dir)
+    params = json.dumps({k: v for k, v in snakemake.params.items()}, sort_keys=True, default=str)
+    every = int(os.environ.get("DEEPCLUST_CHECKPOINT_EVERY", CHECKPOINT_EVERY))
+    return engine.Checkpoint(Path("results/checkpoints") / relative / "checkpoint.pt",
+                             key=hashlib.sha256(params.encode()).hexdigest(), every=every)

@@ -17,7 +17,8 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
                          epochs: int = 200, batch_size: int = 256, lr: float = 1e-3,
                          weight_decay: float = 0.0, input_dropout: float = 0.0, device: str = "auto",
                          random_state: int = 0, verbose: bool = True, kind: str = "mlp",
-                         filters=(32, 64, 128), image_shape=None, likelihood: str = "bernoulli"):
+                         filters=(32, 64, 128), image_shape=None, likelihood: str = "bernoulli",
+                         checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
     """Train an autoencoder on X; return (model, history) with one history row per epoch.
 
     ``kind`` "mlp" uses ``hidden_dims``; "cae" (DCEC's convolutional autoencoder) uses ``filters``
@@ -26,7 +27,9 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
     "bernoulli" (X in [0, 1]) or "gaussian", trained by the negative ELBO.
 
     ``input_dropout`` > 0 trains a denoising autoencoder: the input is corrupted by dropout
-    (zeroing that fraction of features) and the clean input is reconstructed."""
+    (zeroing that fraction of features) and the clean input is reconstructed.
+
+    ``checkpoint`` (engine.Checkpoint) saves the training state at epoch ends and resumes it."""
     if kind not in KINDS:
         raise ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(KINDS)}")
     dev = engine.resolve_device(device)
@@ -54,10 +57,22 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
         noisy = torch.nn.functional.dropout(x, input_dropout) if input_dropout else x
         return reconstruction(noisy, x)
 
-    for epoch in range(epochs):
-        epoch_loss = engine.train_epoch(batch_loss, len(data), batch_size, generator, optimizer)
-        progress.epoch_done(epoch, epoch_loss)
-        history.append({"epoch": epoch + 1, "loss": epoch_loss})
+    def state():
+        return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "rng": engine.rng_state(generator), "history": history}
+
+    first_epoch = 0
+    if saved := checkpoint.load():
+        model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        engine.set_rng_state(generator, saved["rng"])
+        history, first_epoch = saved["history"], saved["epoch"] + 1
+    with checkpoint:
+        for epoch in range(first_epoch, epochs):
+            epoch_loss = engine.train_epoch(batch_loss, len(data), batch_size, generator, optimizer)
+            progress.epoch_done(epoch, epoch_loss)
+            history.append({"epoch": epoch + 1, "loss": epoch_loss})
+            checkpoint.epoch_end(epoch, state)
     return model.eval(), history
 
 

@@ -1,7 +1,7 @@
 import time
 from pathlib import Path
 
-from deepclust import engine, io, jobs, methods, runs
+from deepclust import devices, engine, io, jobs, methods, runs
 from deepclust.nn import autoencoder
 
 jobs.start(snakemake)
@@ -9,7 +9,7 @@ engine.set_threads(snakemake.threads)
 dataset, method, seed = snakemake.wildcards.dataset, snakemake.wildcards.method, int(snakemake.wildcards.seed)
 spec = snakemake.params.spec
 X, y, meta = io.load_dataset(snakemake.input.data)
-device = engine.resolve_device(snakemake.params.device)
+device = engine.resolve_device(devices.claim(snakemake.params.device))  # a free GPU, held until exit
 
 algorithm = spec["algorithm"]
 extra = {}
@@ -19,8 +19,10 @@ if "image_shape" in methods.init_parameters(algorithm) and "image_shape" in meta
     extra["image_shape"] = tuple(meta["image_shape"])  # conv networks of methods that build their own
 estimator = methods.get(algorithm)(n_clusters=snakemake.params.n_clusters, device=str(device), random_state=seed,
                                    verbose=True, **extra, **spec.get("params", {}))
-start = time.perf_counter()
-estimator.fit(X, y)  # y only feeds the ACC/NMI columns of the history, never the training
+checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent)
+start = time.perf_counter()  # a resumed job times only what it ran itself
+# y only feeds the ACC/NMI columns of the history, never the training
+estimator.fit(X, y, checkpoint=checkpoint) if estimator.supports_checkpoint else estimator.fit(X, y)
 seconds = time.perf_counter() - start
 
 embedding = estimator.transform(X)
@@ -33,3 +35,4 @@ runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking,
                 **runs.identity(dataset, method, seed, "cluster"), params={**spec, "seed": seed},
                 seconds=seconds, labels=estimator.labels_, X=X, y=y, embedding=embedding,
                 history_file="history.json", artifacts=["history.json", "labels.npy"])
+checkpoint.remove()

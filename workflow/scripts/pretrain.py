@@ -1,7 +1,7 @@
 import time
 from pathlib import Path
 
-from deepclust import engine, io, jobs, runs
+from deepclust import devices, engine, io, jobs, runs
 from deepclust.nn import autoencoder
 from deepclust.pretrain import embed, pretrain_autoencoder
 
@@ -13,8 +13,11 @@ X, _, meta = io.load_dataset(snakemake.input.data)
 # conv nets rebuild images from the flat rows
 shape = {"image_shape": meta.get("image_shape")} if settings["kind"] == "cae" else {}
 
-start = time.perf_counter()
-model, history = pretrain_autoencoder(X, **settings, **shape, device=snakemake.params.device, random_state=seed)
+device = devices.claim(snakemake.params.device)  # a free GPU, held until this job exits
+checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent)
+start = time.perf_counter()  # a resumed job times only what it ran itself
+model, history = pretrain_autoencoder(X, **settings, **shape, device=device, random_state=seed,
+                                      checkpoint=checkpoint)
 seconds = time.perf_counter() - start
 
 autoencoder.save(snakemake.output.model, model)
@@ -23,3 +26,4 @@ io.save_array(snakemake.output.embedding, embed(model, X))
 runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking,
                 **runs.identity(dataset, f"pretrain-{net}", seed, "pretrain"), params={**settings, "seed": seed},
                 seconds=seconds, history_file="history.json", artifacts=["history.json"])
+checkpoint.remove()

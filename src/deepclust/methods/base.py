@@ -15,6 +15,8 @@ from sklearn.metrics import normalized_mutual_info_score
 
 
 class DeepClusterer(ClusterMixin, BaseEstimator):
+    supports_checkpoint = False  # whether _fit saves and resumes through self._checkpoint
+
     """Base class. Subclasses implement ``_fit(data, y, model, generator, device)`` and set
     ``cluster_centers_`` (in embedding space), ``labels_`` and ``history_``.
 
@@ -42,10 +44,16 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         """The network pretrained when no ``autoencoder`` is given (DCEC overrides it)."""
         return {"hidden_dims": self.hidden_dims, "embedding_dim": self.embedding_dim}
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
+        """``checkpoint`` (engine.Checkpoint): save and resume the fine-tuning state at epoch
+        ends (methods with ``supports_checkpoint``; others ignore it and restart on a retry)."""
         data, model, generator, seed = self._start(X)
         self.history_ = []
-        self._fit(data, y, model, generator, seed)
+        self._checkpoint = checkpoint
+        try:
+            self._fit(data, y, model, generator, seed)
+        finally:
+            del self._checkpoint
         self.autoencoder_ = model.eval()
         return self
 

@@ -15,6 +15,7 @@ from deepclust.methods.base import DeepClusterer
 
 
 class DEC(DeepClusterer):
+    supports_checkpoint = True
 
     def __init__(self, n_clusters=10, *, autoencoder=None, alpha=1.0, optimizer="sgd", lr=0.01,
                  momentum=0.9, batch_size=256, update_interval=140, tol=0.001, max_epochs=200,
@@ -44,45 +45,67 @@ class DEC(DeepClusterer):
 
     def _fit(self, data, y, model, generator, seed):
         name = type(self).__name__
-        kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
-        centers = torch.nn.Parameter(torch.as_tensor(kmeans.cluster_centers_, dtype=torch.float32, device=data.device))
+        checkpoint = self._checkpoint
+        saved = checkpoint.load()
+        if saved is None:
+            kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
+            initial_centers, labels = kmeans.cluster_centers_, kmeans.labels_
+        else:
+            initial_centers, labels = saved["centers"], saved["labels"].numpy()
+        centers = torch.nn.Parameter(torch.as_tensor(initial_centers, dtype=torch.float32, device=data.device))
         optimizer = engine.make_optimizer(self.optimizer, [*model.parameters(), centers], self.lr, self.momentum)
         soft_assign = lambda x: student_t_assignment(model.encoder(x), centers, self.alpha)  # noqa: E731
         progress = engine.Progress(name, self.max_epochs, self.verbose)
 
-        labels = kmeans.labels_
         zero = lambda: torch.zeros((), device=data.device)  # noqa: E731
-        iteration, since_update, steps_since_update, converged = 0, zero(), 0, False
-        for epoch in range(self.max_epochs):
-            epoch_loss, epoch_steps = zero(), 0
-            batches = engine.minibatches(len(data), self.batch_size, generator)
-            for step, idx in enumerate(batches):
-                if iteration % self.update_interval == 0:  # new target P from the whole dataset
-                    q = engine.full_pass(soft_assign, data)
-                    p = target_distribution(q)
-                    new_labels = q.argmax(1).cpu().numpy()
-                    label_change = float(np.mean(new_labels != labels))
-                    labels = new_labels
-                    self._monitor({"epoch": round(epoch + step / len(batches), 3), "iteration": iteration,
-                                   "loss": since_update.item() / steps_since_update if steps_since_update
-                                   else float("nan"), "label_change": label_change}, labels, y)
-                    since_update, steps_since_update = zero(), 0
-                    if iteration > 0 and label_change < self.tol:
-                        converged = True
-                        break
-                loss = self._loss(model, data[idx], p[idx], centers)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                since_update += loss.detach()
-                epoch_loss += loss.detach()
-                steps_since_update += 1
-                epoch_steps += 1
-                iteration += 1
-            if epoch_steps:
-                progress.epoch_done(epoch, epoch_loss.item() / epoch_steps)
-            if converged:
-                break
+        iteration, since_update, steps_since_update, converged, first_epoch, p = 0, zero(), 0, False, 0, None
+        if saved is not None:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            engine.set_rng_state(generator, saved["rng"])
+            p, self.history_ = saved["p"].to(data.device), saved["history"]
+            iteration, steps_since_update = saved["iteration"], saved["steps_since_update"]
+            since_update = saved["since_update"].to(data.device)
+            first_epoch = saved["epoch"] + 1
+
+        def state():
+            return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": engine.rng_state(generator),
+                    "centers": centers.detach().cpu(), "labels": torch.as_tensor(labels), "p": p.cpu(),
+                    "history": self.history_, "iteration": iteration, "since_update": since_update.cpu(),
+                    "steps_since_update": steps_since_update}
+
+        with checkpoint:
+            for epoch in range(first_epoch, self.max_epochs):
+                epoch_loss, epoch_steps = zero(), 0
+                batches = engine.minibatches(len(data), self.batch_size, generator)
+                for step, idx in enumerate(batches):
+                    if iteration % self.update_interval == 0:  # new target P from the whole dataset
+                        q = engine.full_pass(soft_assign, data)
+                        p = target_distribution(q)
+                        new_labels = q.argmax(1).cpu().numpy()
+                        label_change = float(np.mean(new_labels != labels))
+                        labels = new_labels
+                        self._monitor({"epoch": round(epoch + step / len(batches), 3), "iteration": iteration,
+                                       "loss": since_update.item() / steps_since_update if steps_since_update
+                                       else float("nan"), "label_change": label_change}, labels, y)
+                        since_update, steps_since_update = zero(), 0
+                        if iteration > 0 and label_change < self.tol:
+                            converged = True
+                            break
+                    loss = self._loss(model, data[idx], p[idx], centers)
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    since_update += loss.detach()
+                    epoch_loss += loss.detach()
+                    steps_since_update += 1
+                    epoch_steps += 1
+                    iteration += 1
+                if epoch_steps:
+                    progress.epoch_done(epoch, epoch_loss.item() / epoch_steps)
+                if converged:
+                    break
+                checkpoint.epoch_end(epoch, state)
 
         self.n_iter_, self.converged_ = iteration, converged
         self.cluster_centers_ = centers.detach().cpu().numpy()
