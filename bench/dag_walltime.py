@@ -52,6 +52,7 @@ def main() -> None:
               "seconds": times, "median_seconds": statistics.median(times), "cpu": cpu_model(),
               "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
     out = ROOT / "bench" / "results" / "dag_walltime.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 

@@ -1,0 +1,84 @@
+"""Autoencoder pretraining throughput (issue 6, benchmark a): samples per second of the training
+engine on DEC's d-500-500-2000-10 MLP at MNIST's shape, per batch size, median over repeats.
+Writes bench/results/pretrain_throughput_<device>.json. Usage:
+    .venv/bin/python bench/pretrain_throughput.py [--device cpu|cuda] [--threads 2] [--epochs 3] [--repeats 3]
+The data are random [0, 1] pixels (speed does not depend on their content); the first epoch of each
+repeat is a warm-up and is not counted.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from deepclust import engine
+from deepclust.pretrain import pretrain_autoencoder
+
+
+def device_name(device: str) -> str:
+    if device.startswith("cuda"):
+        return torch.cuda.get_device_name(torch.device(device))
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def epoch_seconds(X, batch_size, epochs, device) -> list[float]:
+    """Seconds of each epoch after the first, timed by the history's per-epoch wall clock."""
+    stamps = []
+
+    class Clock(engine.Checkpoint):  # called at every epoch end; saves nothing
+        def epoch_end(self, epoch, state):
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            stamps.append(time.perf_counter())
+
+    pretrain_autoencoder(X, epochs=epochs + 1, batch_size=batch_size, device=device, random_state=0,
+                         verbose=False, checkpoint=Clock())
+    return [b - a for a, b in zip(stamps, stamps[1:])]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--samples", type=int, default=70000)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256, 1024])
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    X = np.random.default_rng(0).random((args.samples, 784), dtype=np.float32)
+    rows = []
+    for batch_size in args.batch_sizes:
+        medians = [statistics.median(epoch_seconds(X, batch_size, args.epochs, args.device))
+                   for _ in range(args.repeats)]
+        seconds = statistics.median(medians)
+        rows.append({"batch_size": batch_size, "epoch_seconds": seconds, "samples_per_second": args.samples / seconds,
+                     "repeat_medians": medians})
+        print(f"batch {batch_size}: {seconds:.3f} s/epoch, {args.samples / seconds:,.0f} samples/s", flush=True)
+    if args.device.startswith("cuda"):
+        peak = torch.cuda.max_memory_allocated() / 2**30
+    else:
+        import resource
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    result = {"benchmark": "AE pretraining throughput, d-500-500-2000-10, Adam", "device": args.device,
+              "device_name": device_name(args.device), "threads": args.threads, "samples": args.samples,
+              "epochs_timed": args.epochs, "repeats": args.repeats, "rows": rows,
+              ("peak_gpu_memory_gib" if args.device.startswith("cuda") else "peak_rss_gib"): round(peak, 3),
+              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
+    out = Path(__file__).parent / "results" / f"pretrain_throughput_{args.device.replace(':', '')}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
