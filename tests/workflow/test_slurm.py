@@ -106,6 +106,7 @@ def test_training_went_to_slurm_with_a_gpu_and_light_rules_stayed_local(slurm_ru
 
 
 def test_a_second_run_plans_nothing(slurm_run):
+    """...also without MLFLOW_TRACKING_URI: the profile must not require it."""
     workdir, _ = slurm_run
     dry = subprocess.run(["timeout", "-s", "KILL", "300", str(SNAKEMAKE), "--profile", "profiles/slurm", "-n"],
                          cwd=workdir, env=snakemake_env(workdir), capture_output=True, text=True)
