@@ -8,6 +8,11 @@ STATE=${STATE:-/tmp/deepclust-slurm}
 NGPU=${NGPU:-2}
 mkdir -p "$STATE"
 : > "$STATE/pids"
+# another SLURM on this machine holds the ports and /run pid files: never take it over
+if pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null; then
+    echo "a slurmctld or slurmd is already running here (pids: $(pgrep -d ' ' -x 'slurmctld|slurmd')); stop it first" >&2
+    exit 3
+fi
 
 export DEBIAN_FRONTEND=noninteractive
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
