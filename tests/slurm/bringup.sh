@@ -34,6 +34,8 @@ if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 fi
 munge -n | unmunge >/dev/null
 
+# a fresh controller state: a node drained by an earlier attempt would stay drained
+rm -rf /var/spool/slurmctld/* /var/spool/slurmd/*
 mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
 chown slurm:slurm /var/spool/slurmctld /var/log/slurm
 : > /etc/slurm/gres.conf
@@ -91,6 +93,7 @@ state=""
 for _ in $(seq 300); do
     state=$(sinfo -h -n localhost -o %T 2>/dev/null || true)
     [ "$state" = idle ] && break
+    case "$state" in drain*|drng*) scontrol update nodename=localhost state=resume 2>/dev/null || true ;; esac
     sleep 0.1
 done
 [ "$state" = idle ] || { scontrol show node localhost; exit 1; }
