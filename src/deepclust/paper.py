@@ -118,26 +118,34 @@ def _metrics_present(table):
     return [m for m in METRICS if m in set(table["metric"])]
 
 
+def _datasets(table: pd.DataFrame, fmt: dict):
+    """Per dataset of ours: (dataset, metrics shown, rows of cells: method, paper (source) with a
+    dagger where unchecked, then reported / ours / difference per metric), cells formatted by ``fmt``."""
+    wide, metrics = _wide(table), _metrics_present(table)
+    for dataset in wide["our_dataset"].unique():
+        best = {m: _best(wide, dataset, m) for m in metrics}
+        rows = []
+        for _, row in wide[wide["our_dataset"] == dataset].iterrows():
+            cells = [row["method"], f"{row['paper']} ({row['source']})" + ("" if row["checked"] else " †")]
+            for metric in metrics:
+                cells += _cells(row, metric, best[metric], fmt)
+            rows.append(cells)
+        yield dataset, metrics, rows
+
+
 def markdown(table: pd.DataFrame) -> str:
     """Per dataset: method, paper and source, then reported / ours / difference per metric (%)."""
     if table.empty:
         return "No run matches a reported result.\n"
-    wide, metrics = _wide(table), _metrics_present(table)
     lines = []
-    for dataset in wide["our_dataset"].unique():
+    for dataset, metrics, rows in _datasets(table, MARKDOWN):
         n_seeds = int(table.loc[table["our_dataset"] == dataset, "n_seeds"].max())
         header = ["Method", "Paper (source)"]
         for metric in metrics:
             header += [f"{HEADERS[metric]} reported", f"{HEADERS[metric]} ours", "Δ"]
         lines += [f"### {dataset}", "", "| " + " | ".join(header) + " |",
                   "|---|---|" + "---:|" * (3 * len(metrics))]
-        best = {m: _best(wide, dataset, m) for m in metrics}
-        for _, row in wide[wide["our_dataset"] == dataset].iterrows():
-            paper = f"{row['paper']} ({row['source']})" + ("" if row["checked"] else " †")
-            cells = [row["method"], paper]
-            for metric in metrics:
-                cells += _cells(row, metric, best[metric], MARKDOWN)
-            lines.append("| " + " | ".join(cells) + " |")
+        lines += ["| " + " | ".join(cells) + " |" for cells in rows]
         lines += ["", f"Percent. Ours: mean ± std over up to {n_seeds} seed(s); Δ = ours − reported, in points; "
                   "the best of our means per metric in bold. † not yet checked against the paper's own text.", ""]
     return "\n".join(lines)
@@ -153,21 +161,14 @@ def latex(table: pd.DataFrame) -> str:
     """The markdown table as LaTeX (booktabs), one tabular per dataset; \\usepackage{booktabs}."""
     if table.empty:
         return "% No run matches a reported result.\n"
-    wide, metrics = _wide(table), _metrics_present(table)
     out = []
-    for dataset in wide["our_dataset"].unique():
-        best = {m: _best(wide, dataset, m) for m in metrics}
+    for dataset, metrics, rows in _datasets(table, LATEX):
         out += [f"% {_tex(dataset)}", "\\begin{tabular}{ll" + "rrr" * len(metrics) + "}", "\\toprule",
                 " & ".join(["", ""] + [f"\\multicolumn{{3}}{{c}}{{{HEADERS[m]} (\\%)}}" for m in metrics])
                 + " \\\\",
                 " ".join(f"\\cmidrule(lr){{{3 + 3 * i}-{5 + 3 * i}}}" for i in range(len(metrics))),
                 " & ".join(["Method", "Paper"] + ["Reported", "Ours", "$\\Delta$"] * len(metrics)) + " \\\\",
                 "\\midrule"]
-        for _, row in wide[wide["our_dataset"] == dataset].iterrows():
-            paper = f"{row['paper']} ({row['source']})" + ("" if row["checked"] else "†")
-            cells = [_tex(row["method"]), _tex(paper)]
-            for metric in metrics:
-                cells += _cells(row, metric, best[metric], LATEX)
-            out.append(" & ".join(cells) + " \\\\")
+        out += [" & ".join([_tex(cells[0]), _tex(cells[1]), *cells[2:]]) + " \\\\" for cells in rows]
         out += ["\\bottomrule", "\\end{tabular}", ""]
     return "\n".join(out)
