@@ -26,19 +26,34 @@ def tracking_uri(configured: str | None) -> str:
 
 def init_store(path, uri: str, experiment: str, artifact_root: str) -> dict:
     """Create the store and experiment once, before any job logs (concurrent creation of a new
-    sqlite store fails), and write what jobs need to find it to ``path``."""
-    import mlflow
+    sqlite store fails), and write what jobs need to find it to ``path``.
 
-    client = mlflow.MlflowClient(uri)
-    found = client.get_experiment_by_name(experiment)
-    if found is None:
-        artifact_location = Path(artifact_root).resolve().as_uri() if "://" not in artifact_root else artifact_root
-        experiment_id = client.create_experiment(experiment, artifact_location=artifact_location)
-    else:
-        experiment_id = found.experiment_id
-    info = {"uri": uri, "experiment": experiment, "experiment_id": experiment_id}
+    An unreachable or locked store is not an error: ``experiment_id`` is then None, the jobs
+    skip live logging, and sync_tracking creates the experiment and mirrors every run later."""
+    info = {"uri": uri, "experiment": experiment, "artifact_root": artifact_root, "experiment_id": None}
+    try:
+        info["experiment_id"] = _experiment_id(info, create=True)
+    except Exception as error:  # tracking must never block the training jobs
+        print(f"warning: MLflow store {uri} is not available ({type(error).__name__}: {str(error)[:300]}); "
+              "the jobs run without live logging and sync_tracking mirrors their runs later", file=sys.stderr)
     save_json(path, info)
     return info
+
+
+def _experiment_id(info: dict, create: bool) -> str | None:
+    import mlflow
+
+    if info.get("experiment_id") is not None:
+        return info["experiment_id"]
+    client = mlflow.MlflowClient(info["uri"])
+    found = client.get_experiment_by_name(info["experiment"])
+    if found is not None:
+        return found.experiment_id
+    if not create:
+        return None
+    artifact_root = info.get("artifact_root") or "results/mlflow/artifacts"
+    artifact_location = Path(artifact_root).resolve().as_uri() if "://" not in artifact_root else artifact_root
+    return client.create_experiment(info["experiment"], artifact_location=artifact_location)
 
 
 def result_hash(run_dir: Path, run: dict) -> str:
@@ -49,35 +64,53 @@ def result_hash(run_dir: Path, run: dict) -> str:
     return digest.hexdigest()[:16]
 
 
-def log_run_dir(run_dir, info: dict) -> str | None:
-    """Mirror one run directory into MLflow; return the run id, or None when tracking failed."""
+def log_run_dir(run_dir, info: dict, create_experiment: bool = False) -> str | None:
+    """Mirror one run directory into MLflow; return the run id, or None when tracking failed.
+
+    ``create_experiment`` is for sync_tracking only (one job): live jobs run concurrently and
+    must not race to create the experiment when init_tracking found the store unavailable."""
     try:
-        return _log_run_dir(Path(run_dir), info)
+        experiment_id = _experiment_id(info, create=create_experiment)
+        if experiment_id is None:
+            print(f"warning: MLflow experiment {info['experiment']!r} does not exist yet; {run_dir} is "
+                  "logged by the sync rule", file=sys.stderr)
+            return None
+        return _log_run_dir(Path(run_dir), info["uri"], experiment_id)
     except Exception:  # tracking must never fail a job
         print(f"warning: MLflow logging of {run_dir} failed; the files are complete and "
               f"the sync rule will retry:\n{traceback.format_exc()}", file=sys.stderr)
         return None
 
 
-def _log_run_dir(run_dir: Path, info: dict) -> str:
+def _log_run_dir(run_dir: Path, uri: str, experiment_id: str) -> str:
     import mlflow
-    from mlflow.entities import Metric, Param, RunTag
 
     run = load_json(run_dir / "run.json")
-    client = mlflow.MlflowClient(info["uri"])
+    client = mlflow.MlflowClient(uri)
     digest = result_hash(run_dir, run)
-    existing = client.search_runs(
-        [info["experiment_id"]],
-        filter_string=f"tags.`{RUN_KEY_TAG}` = '{run['key']}' and tags.`{RESULT_HASH_TAG}` = '{digest}' "
-                      "and attributes.status = 'FINISHED'",
-        max_results=1)
-    if existing:
-        return existing[0].info.run_id
+    same_key = client.search_runs([experiment_id], filter_string=f"tags.`{RUN_KEY_TAG}` = '{run['key']}'")
+    for found in same_key:
+        if found.info.status == "FINISHED" and found.data.tags.get(RESULT_HASH_TAG) == digest:
+            return found.info.run_id
+    for found in same_key:  # left by a logger that was killed or lost the store half-way
+        if found.info.status != "FINISHED":
+            client.delete_run(found.info.run_id)
 
     tags = {**run.get("tags", {}), RUN_KEY_TAG: run["key"], RESULT_HASH_TAG: digest,
             "mlflow.runName": run["key"]}
-    created = client.create_run(info["experiment_id"], tags=tags)
-    run_id = created.info.run_id
+    run_id = client.create_run(experiment_id, tags=tags).info.run_id
+    try:
+        _log_contents(client, run_id, run_dir, run)
+    except Exception:
+        client.delete_run(run_id)  # best effort; a leftover is deleted by the next attempt
+        raise
+    client.set_terminated(run_id, "FINISHED")
+    return run_id
+
+
+def _log_contents(client, run_id: str, run_dir: Path, run: dict) -> None:
+    from mlflow.entities import Metric, Param
+
     params = [Param(k, str(v)[:6000]) for k, v in sorted(_flatten(run.get("params", {})).items())]
     metrics = []
     for name in run.get("metrics_files", []):
@@ -97,8 +130,6 @@ def _log_run_dir(run_dir: Path, info: dict) -> str:
     for name in run.get("artifacts", []):
         if (run_dir / name).exists():
             client.log_artifact(run_id, str(run_dir / name))
-    client.set_terminated(run_id, "FINISHED")
-    return run_id
 
 
 def _flatten(value: dict, prefix: str = "") -> dict:

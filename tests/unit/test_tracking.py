@@ -1,4 +1,9 @@
 import itertools
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -53,9 +58,9 @@ def test_write_run_json(tmp_path):
 
 def test_init_store_is_idempotent(store, tmp_path, info):
     again = tracking.init_store(tmp_path / "again.json", store["uri"], info["experiment"], str(tmp_path))
-    assert again == info
+    assert again["experiment_id"] == info["experiment_id"] is not None
     assert io.load_json(tmp_path / "tracking.json") == info
-    assert set(info) == {"uri", "experiment", "experiment_id"}
+    assert set(info) == {"uri", "experiment", "experiment_id", "artifact_root"}
 
 
 def test_log_run_dir_mirrors_the_run_once(tmp_path, info, client):
@@ -105,6 +110,8 @@ def test_an_unfinished_run_with_the_same_result_is_not_reused(tmp_path, info, cl
     run_id = tracking.log_run_dir(run_dir, info)
     assert run_id != crashed.info.run_id
     assert client.get_run(run_id).info.status == "FINISHED"
+    # the crashed logger's leftover is deleted, so the run appears once
+    assert [r.info.run_id for r in client.search_runs([info["experiment_id"]])] == [run_id]
 
 
 def test_history_step_is_the_iteration_when_present(tmp_path, info, client):
@@ -124,6 +131,73 @@ def test_unreachable_server_returns_none_without_raising(tmp_path, monkeypatch, 
     assert tracking.log_run_dir(run_dir, {"uri": "http://127.0.0.1:9", "experiment": "x",
                                           "experiment_id": "1"}) is None
     assert f"MLflow logging of {run_dir} failed" in capsys.readouterr().err
+
+
+def test_unavailable_store_at_init_lets_jobs_run_and_sync_logs_later(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    info = tracking.init_store(tmp_path / "tracking.json", "http://127.0.0.1:9", "x", str(tmp_path / "art"))
+    assert info["experiment_id"] is None and io.load_json(tmp_path / "tracking.json") == info
+    assert "MLflow store http://127.0.0.1:9 is not available" in capsys.readouterr().err
+    run_dir = make_run_dir(tmp_path / "run")
+    # the store comes back (here: the config's sqlite store); a live job still only looks up ...
+    info["uri"] = f"sqlite:///{tmp_path}/later.db"
+    assert tracking.log_run_dir(run_dir, info) is None
+    assert "does not exist yet" in capsys.readouterr().err
+    # ... and the sync rule creates the experiment and logs the run, once
+    run_id = tracking.log_run_dir(run_dir, info, create_experiment=True)
+    assert tracking.log_run_dir(run_dir, info, create_experiment=True) == run_id
+    import mlflow
+    client = mlflow.MlflowClient(info["uri"])
+    assert len(client.search_runs([client.get_experiment_by_name("x").experiment_id])) == 1
+
+
+def test_a_locked_store_fails_the_logging_not_the_job_and_leaves_no_run(tmp_path, info, client, store, capsys):
+    run_dir = make_run_dir(tmp_path / "run")
+    database = sqlite3.connect(store["root"] / "mlflow.db", isolation_level=None)
+    database.execute("BEGIN EXCLUSIVE")  # another process holds the write lock
+    try:
+        assert tracking.log_run_dir(run_dir, info) is None
+    finally:
+        database.execute("COMMIT")
+        database.close()
+    assert "database is locked" in capsys.readouterr().err
+    assert client.search_runs([info["experiment_id"]]) == []
+    run_id = tracking.log_run_dir(run_dir, info, create_experiment=True)  # the sync, later
+    assert [r.info.run_id for r in client.search_runs([info["experiment_id"]])] == [run_id]
+
+
+LOGGER = """
+import sys
+from deepclust import io, tracking
+print(tracking.log_run_dir(sys.argv[1], io.load_json(sys.argv[2])) or "FAILED")
+"""
+
+
+@pytest.mark.slow
+def test_eight_jobs_logging_at_once_lose_and_duplicate_nothing(tmp_path, info, client):
+    """Eight processes log eight runs into one sqlite store at the same time, as eight parallel
+    jobs do; then the sync logs all eight again. Every run is in MLflow exactly once."""
+    io.save_json(tmp_path / "tracking.json", info)
+    run_dirs = []
+    for i in range(8):
+        run_dir = make_run_dir(tmp_path / f"run{i}", acc=i / 10)
+        runs.write_run_json(run_dir, key=f"digits/dec/seed{i}", params={"seed": i}, tags={}, seconds=1.0,
+                            history_file="history.json")
+        run_dirs.append(run_dir)
+    env = {**os.environ, "PYTHONPATH": str(Path(tracking.__file__).parents[1])}
+    loggers = [subprocess.Popen([sys.executable, "-c", LOGGER, str(d), str(tmp_path / "tracking.json")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+               for d in run_dirs]
+    live = [logger.communicate(timeout=300)[0].strip() for logger in loggers]
+    synced = [tracking.log_run_dir(d, info, create_experiment=True) for d in run_dirs]
+
+    found = client.search_runs([info["experiment_id"]])
+    keys = sorted(r.data.tags[tracking.RUN_KEY_TAG] for r in found)
+    assert keys == sorted(f"digits/dec/seed{i}" for i in range(8))
+    assert {r.info.status for r in found} == {"FINISHED"}
+    assert [run_id for run_id in live if run_id != "FAILED"] == [s for s, l in zip(synced, live) if l != "FAILED"]
+    assert {r.data.metrics["acc"] for r in found} == {i / 10 for i in range(8)}
 
 
 def test_missing_run_json_returns_none(tmp_path, info):
