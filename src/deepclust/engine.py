@@ -179,9 +179,10 @@ class Progress:
 
     def check(self, epoch: int, loss: float) -> None:
         if not math.isfinite(loss):
-            raise DivergenceError(
-                f"{self.name}: loss became {loss} at epoch {epoch}; last finite loss was {self.last_good}. "
-                "Lower the learning rate or check the input scaling.")
+            last = (f"last finite loss was {self.last_good:.6g}" if self.last_good is not None
+                    else "no epoch had a finite loss")
+            raise DivergenceError(f"{self.name}: loss became {loss} at epoch {epoch}; {last}. "
+                                  "Lower the learning rate or check the input scaling.")
         self.last_good = loss
 
     def epoch_done(self, epoch: int, loss: float, **extra) -> None:

@@ -124,11 +124,13 @@ class Result:
         return "\n".join(self.output.splitlines()[-n:])
 
 
-def run_snakemake(workdir: Path, *args: str, timeout: float = DRY_RUN_TIMEOUT) -> Result:
+def run_snakemake(workdir: Path, *args: str, timeout: float = DRY_RUN_TIMEOUT, env: dict | None = None) -> Result:
+    """``env``: variables to set on top of the test environment."""
     command = [str(SNAKEMAKE), "--cores", "2", *args]
     start = time.perf_counter()
     try:
-        done = subprocess.run(command, cwd=workdir, env=snakemake_env(workdir), stdout=subprocess.PIPE,
+        done = subprocess.run(command, cwd=workdir, env={**snakemake_env(workdir), **(env or {})},
+                              stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as expired:
         output = expired.stdout or ""
