@@ -14,6 +14,7 @@ see deepclust.data.pretrained).
 
 import bz2
 import gzip
+import io
 import pickle
 import struct
 import tarfile
@@ -96,8 +97,8 @@ def read_usps(directory, settings, device="cpu", mirror=None, models=MODELS, **_
 
 def read_cifar10(directory, settings, device="cpu", mirror=None, models=MODELS, **_):
     """CIFAR-10 32x32 colour images: data_batch_1..5 (50,000) then test_batch (10,000). Each batch
-    is a pickled dict whose rows are already R, G, B planes (C, H, W order). Pickles can run code:
-    the archive's MD5 was checked against torchvision's when it was fetched."""
+    is a pickled dict whose rows are already R, G, B planes (C, H, W order), unpickled with an
+    allow-list of numpy's array classes only (a pickle can otherwise run code)."""
     path = Path(directory) / "cifar-10-python.tar.gz"
     names = [f"cifar-10-batches-py/{b}" for b in (*(f"data_batch_{i}" for i in range(1, 6)), "test_batch")]
     members = _tar_members(path, names)
@@ -213,10 +214,25 @@ def _tar_members(path: Path, names: list[str]) -> dict[str, bytes]:
     return found
 
 
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles dicts, lists, strings, numbers and numpy arrays, nothing else: a pickle can name
+    any callable (os.system) and a swapped file must not run code."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar"), ("_codecs", "encode"),  # bytes in protocol-2 pickles
+               ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer")}  # protocol 5
+
+    def find_class(self, module, name):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays are expected")
+        return super().find_class(module, name)
+
+
 def _cifar_batch(data: bytes, where: str) -> tuple[np.ndarray, np.ndarray]:
     """Pixels (n x 3072 uint8) and labels of one pickled CIFAR batch (Python 2 pickle: latin1)."""
     try:
-        batch = pickle.loads(data, encoding="latin1")
+        batch = _ArraysOnlyUnpickler(io.BytesIO(data), encoding="latin1").load()
         pixels, labels = np.asarray(batch["data"]), np.asarray(batch["labels"], dtype=np.int64)
     except Exception as error:  # unpickling malformed bytes can fail in many ways, all meaning the same
         raise ValueError(f"{where}: not a pickled CIFAR batch with 'data' and 'labels' "
