@@ -1,0 +1,192 @@
+"""DEC and IDEC end to end against ClustPy 0.0.3 at equal settings (issue 6, benchmark b).
+
+Both libraries get the same MNIST pixels in [0, 1], the same d-500-500-2000-10 autoencoder, the
+same pretraining (Adam, lr 1e-3, MSE, batch 256, --pretrain-epochs), the same clustering phase
+(Adam, lr 1e-4, batch 256, --clustering-epochs, IDEC's reconstruction weight 1 and clustering
+weight 0.1), one k-means++ initialisation (ClustPy's default n_init), the same torch thread count
+and device. The two run alternately, each in a fresh process, in one invocation, so that a noisy
+machine slows both alike; the JSON has every repeat and the medians.
+
+What differs by design: DEC (the paper) recomputes the target P on the whole dataset every
+``update_interval`` steps; ClustPy computes P from each mini-batch alone. deepclust is given one
+full target pass per epoch (update_interval = steps per epoch) and tol 0, so both train exactly
+--clustering-epochs epochs. ClustPy's ``labels_`` re-cluster the final embedding with k-means;
+its ``dec_labels_`` are DEC's own assignments: both ACCs are reported.
+
+ClustPy lives in a venv of its own (its pins differ from ours):
+    python3 -m venv /work/clustpy-venv
+    /work/clustpy-venv/bin/pip install torch==2.14.1 torchvision==0.29.1 clustpy==0.0.3
+Usage:
+    .venv/bin/python bench/clustpy_side_by_side.py --clustpy-python /work/clustpy-venv/bin/python \\
+        [--mnist ../shared/data/MNIST/raw] [--samples 70000] [--pretrain-epochs 5] \\
+        [--clustering-epochs 5] [--threads 2] [--device cpu] [--repeats 1] [--methods dec idec]
+Writes bench/results/clustpy_side_by_side_<device>.json.
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BATCH, PRETRAIN_LR, CLUSTER_LR, GAMMA = 256, 1e-3, 1e-4, 0.1
+HIDDEN, EMBEDDING = (500, 500, 2000), 10
+
+
+def worker_ours(X, method, args):
+    """deepclust: pretraining, then DEC or IDEC; returns labels and phase seconds."""
+    import torch
+
+    from deepclust.methods.dec import DEC
+    from deepclust.methods.idec import IDEC
+    from deepclust.pretrain import pretrain_autoencoder
+
+    torch.set_num_threads(args.threads)
+    start = time.perf_counter()
+    autoencoder, _ = pretrain_autoencoder(X, hidden_dims=HIDDEN, embedding_dim=EMBEDDING, epochs=args.pretrain_epochs,
+                                          batch_size=BATCH, lr=PRETRAIN_LR, device=args.device, random_state=args.seed,
+                                          verbose=False)
+    pretrained = time.perf_counter()
+    settings = dict(autoencoder=autoencoder, optimizer="adam", lr=CLUSTER_LR, batch_size=BATCH,
+                    update_interval=math.ceil(len(X) / BATCH), tol=0.0, max_epochs=args.clustering_epochs, n_init=1,
+                    device=args.device, random_state=args.seed)
+    model = DEC(10, **settings) if method == "dec" else IDEC(10, gamma=GAMMA, **settings)
+    model.fit(X)
+    done = time.perf_counter()
+    return {"labels": model.labels_.tolist(), "pretrain_s": pretrained - start, "clustering_s": done - pretrained,
+            "total_s": done - start}
+
+
+def worker_clustpy(X, method, args):
+    """ClustPy 0.0.3's DEC / IDEC; the clustering phase is timed by wrapping its module's fit."""
+    import clustpy.deep.dec as clustpy_dec
+    import torch
+    from clustpy.deep import DEC, IDEC
+
+    torch.set_num_threads(args.threads)
+    timer = {}
+    fit = clustpy_dec._DEC_Module.fit
+
+    def timed_fit(self, *a, **k):
+        begin = time.perf_counter()
+        result = fit(self, *a, **k)
+        timer["clustering_s"] = time.perf_counter() - begin
+        return result
+
+    clustpy_dec._DEC_Module.fit = timed_fit
+    settings = dict(batch_size=BATCH, pretrain_optimizer_params={"lr": PRETRAIN_LR},
+                    clustering_optimizer_params={"lr": CLUSTER_LR}, pretrain_epochs=args.pretrain_epochs,
+                    clustering_epochs=args.clustering_epochs, embedding_size=EMBEDDING, device=args.device,
+                    random_state=args.seed)
+    model = DEC(10, **settings) if method == "dec" else IDEC(10, clustering_loss_weight=GAMMA, ssl_loss_weight=1.0,
+                                                             **settings)
+    start = time.perf_counter()
+    model.fit(X)
+    total = time.perf_counter() - start
+    return {"labels": model.dec_labels_.tolist(), "kmeans_labels": model.labels_.tolist(),
+            "clustering_s": timer["clustering_s"], "pretrain_s": total - timer["clustering_s"], "total_s": total}
+
+
+def run_worker(python, side, method, data_path, args) -> dict:
+    out = Path(data_path).with_suffix(f".{side}.{method}.json")
+    command = [python, __file__, "--worker", side, "--method", method, "--data", str(data_path), "--out", str(out),
+               "--pretrain-epochs", str(args.pretrain_epochs), "--clustering-epochs", str(args.clustering_epochs),
+               "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed)]
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+    subprocess.run(command, check=True, env=env)
+    return json.loads(out.read_text())
+
+
+def load_mnist(directory: Path, samples: int):
+    import numpy as np
+
+    from deepclust.data.images import read_idx
+
+    X, y, _ = read_idx(directory, {})
+    X = (X.astype(np.float32) / 255.0)[:samples]
+    return X, y[:samples]
+
+
+def machine(device: str) -> str:
+    if device.startswith("cuda"):
+        import torch
+        return torch.cuda.get_device_name(torch.device(device))
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
+    return platform.processor()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clustpy-python", help="the interpreter of the venv holding ClustPy 0.0.3")
+    parser.add_argument("--mnist", type=Path, default=Path(__file__).resolve().parents[1] / "../shared/data/MNIST/raw")
+    parser.add_argument("--samples", type=int, default=70000)
+    parser.add_argument("--pretrain-epochs", type=int, default=5)
+    parser.add_argument("--clustering-epochs", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--methods", nargs="+", default=["dec", "idec"], choices=["dec", "idec"])
+    parser.add_argument("--worker", choices=["ours", "clustpy"], help=argparse.SUPPRESS)
+    parser.add_argument("--method", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.worker:  # one side, one method, in a fresh process
+        import numpy as np
+        X = np.load(args.data)
+        result = (worker_ours if args.worker == "ours" else worker_clustpy)(X, args.method, args)
+        Path(args.out).write_text(json.dumps(result))
+        return
+    if not args.clustpy_python:
+        parser.error("--clustpy-python is required (see the module docstring for the venv)")
+
+    import numpy as np
+
+    from deepclust.metrics import cluster_accuracy
+
+    X, y = load_mnist(args.mnist, args.samples)
+    report = {"settings": {k: v for k, v in vars(args).items() if k not in ("worker", "method", "data", "out")},
+              "machine": machine(args.device), "samples": len(X), "runs": {}, "summary": {}}
+    report["settings"]["mnist"] = str(args.mnist)
+    with tempfile.TemporaryDirectory() as tmp:
+        data_path = Path(tmp) / "mnist.npy"
+        np.save(data_path, X)
+        for method in args.methods:
+            runs = {"ours": [], "clustpy": []}
+            for repeat in range(args.repeats):
+                for side, python in (("ours", sys.executable), ("clustpy", args.clustpy_python)):
+                    result = run_worker(python, side, method, data_path, args)
+                    result["acc"] = float(cluster_accuracy(y, np.asarray(result.pop("labels"))))
+                    if "kmeans_labels" in result:
+                        result["acc_kmeans_relabelled"] = float(cluster_accuracy(y, np.asarray(result.pop("kmeans_labels"))))
+                    runs[side].append(result)
+                    print(f"{method} {side} repeat {repeat}: {json.dumps(result)}", flush=True)
+            report["runs"][method] = runs
+            median = {side: {key: statistics.median(r[key] for r in rs) for key in rs[0]} for side, rs in runs.items()}
+            epochs = args.pretrain_epochs + args.clustering_epochs
+            report["summary"][method] = {
+                **median,
+                "time_ratio_clustpy_over_ours": median["clustpy"]["total_s"] / median["ours"]["total_s"],
+                "pretrain_ratio": median["clustpy"]["pretrain_s"] / median["ours"]["pretrain_s"],
+                "clustering_ratio": median["clustpy"]["clustering_s"] / median["ours"]["clustering_s"],
+                "seconds_per_epoch": {side: m["total_s"] / epochs for side, m in median.items()},
+            }
+    out = Path(__file__).resolve().parent / "results" / f"clustpy_side_by_side_{args.device.split(':')[0]}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report["summary"], indent=1))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
