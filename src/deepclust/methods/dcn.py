@@ -26,6 +26,8 @@ def update_centers(centers: torch.Tensor, counts: torch.Tensor, z: torch.Tensor,
 
 
 class DCN(DeepClusterer):
+    supports_checkpoint = True
+
     def __init__(self, n_clusters=10, *, autoencoder=None, lambda_=1.0, lr=1e-4, batch_size=256,
                  max_epochs=50, initial_count=100, n_init=20, pretrain_epochs=200,
                  hidden_dims=(500, 500, 2000), embedding_dim=10, device="auto", random_state=None,
@@ -46,37 +48,57 @@ class DCN(DeepClusterer):
         self.verbose = verbose
 
     def _fit(self, data, y, model, generator, seed):
-        kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
-        centers = torch.as_tensor(kmeans.cluster_centers_, dtype=torch.float32, device=data.device)
+        checkpoint = self._checkpoint
+        saved = checkpoint.load()
+        if saved is None:
+            kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
+            initial_centers, initial_labels = kmeans.cluster_centers_, kmeans.labels_
+        else:
+            initial_centers, initial_labels = saved["centers"], saved["labels"]
+        centers = torch.as_tensor(initial_centers, dtype=torch.float32, device=data.device)
         counts = torch.full((self.n_clusters,), float(self.initial_count), device=data.device)
         optimizer = engine.make_optimizer("adam", model.parameters(), self.lr)
         progress = engine.Progress("DCN", self.max_epochs, self.verbose)
-        labels = torch.as_tensor(kmeans.labels_, dtype=torch.long, device=data.device)
-        previous = kmeans.labels_
+        labels = torch.as_tensor(initial_labels, dtype=torch.long, device=data.device)
+        previous = np.asarray(initial_labels)
+        first_epoch = 0
+        if saved is not None:  # the online k-means state (centres, counts, labels) lives outside the optimiser
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            engine.set_rng_state(generator, saved["rng"])
+            counts, self.history_ = saved["counts"].to(data.device), saved["history"]
+            previous = labels.cpu().numpy().copy()  # the labels after the saved epoch
+            first_epoch = saved["epoch"] + 1
 
-        for epoch in range(self.max_epochs):
-            total = torch.zeros((), device=data.device)
-            for idx in engine.minibatches(len(data), self.batch_size, generator):
-                x = data[idx]
-                # (1) network update with assignments and centres fixed
-                z = model.encoder(x)
-                clustering = kmeans_loss(z, centers, labels[idx])
-                loss = reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * clustering
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                total += loss.detach() * len(idx)
-                # (2) assignments and (3) centres, on the updated embedding
-                with torch.no_grad():
+        def state():
+            return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": engine.rng_state(generator),
+                    "centers": centers.cpu(), "counts": counts.cpu(), "labels": labels.cpu(), "history": self.history_}
+
+        with checkpoint:
+            for epoch in range(first_epoch, self.max_epochs):
+                total = torch.zeros((), device=data.device)
+                for idx in engine.minibatches(len(data), self.batch_size, generator):
+                    x = data[idx]
+                    # (1) network update with assignments and centres fixed
                     z = model.encoder(x)
-                    labels[idx] = torch.cdist(z, centers).argmin(1)
-                    update_centers(centers, counts, z, labels[idx])
-            epoch_loss = total.item() / len(data)
-            progress.epoch_done(epoch, epoch_loss)
-            current = labels.cpu().numpy()
-            self._monitor({"epoch": epoch + 1, "loss": epoch_loss,
-                           "label_change": float(np.mean(current != previous))}, current, y)
-            previous = current
+                    clustering = kmeans_loss(z, centers, labels[idx])
+                    loss = reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * clustering
+                    optimizer.zero_grad(set_to_none=True)
+                    loss.backward()
+                    optimizer.step()
+                    total += loss.detach() * len(idx)
+                    # (2) assignments and (3) centres, on the updated embedding
+                    with torch.no_grad():
+                        z = model.encoder(x)
+                        labels[idx] = torch.cdist(z, centers).argmin(1)
+                        update_centers(centers, counts, z, labels[idx])
+                epoch_loss = total.item() / len(data)
+                progress.epoch_done(epoch, epoch_loss)
+                current = labels.cpu().numpy().copy()  # on the CPU .numpy() shares memory with labels, updated in place
+                self._monitor({"epoch": epoch + 1, "loss": epoch_loss,
+                               "label_change": float(np.mean(current != previous))}, current, y)
+                previous = current
+                checkpoint.epoch_end(epoch, state)
 
         self.cluster_centers_ = centers.cpu().numpy()
         z = engine.full_pass(model.encoder, data)

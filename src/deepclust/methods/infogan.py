@@ -67,12 +67,16 @@ def _fake(logits: torch.Tensor) -> torch.Tensor:
 
 class InfoGAN(DeepClusterer):
     """InfoGAN clusterer. ``autoencoder`` is ignored (InfoGAN needs no pretrained network).
+    ``fit(X, y, checkpoint=...)`` saves and resumes at epoch ends: G, D/Q (batch-norm statistics
+    included), both optimizers, the RNG streams (permutations and prior samples) and the history.
 
     After ``fit``: ``autoencoder_`` is the trained InfoGANNet (G and D/Q, kind "infogan"),
     ``labels_`` = argmax Q(c | x), ``history_`` one row per epoch (d_loss, g_loss, info_loss,
     loss = g_loss + info_loss, and acc/nmi when y is given). ``transform`` returns Q's categorical
     logits (n x K), the embedding the method clusters in.
     """
+
+    supports_checkpoint = True  # its own fit (no DeepClusterer._fit: nothing pretrained) takes the checkpoint
 
     def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, noise_dim=62, n_continuous=2,
                  lambda_categorical=1.0, lambda_continuous=1.0, d_lr=2e-4, g_lr=1e-3, betas=(0.5, 0.999),
@@ -124,7 +128,7 @@ class InfoGAN(DeepClusterer):
                              f"in [{low:.4g}, {high:.4g}]. Use the minmax preprocessing.")
         return X
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         self._check_params()
         X = self._check_data(X, min_rows=self.n_clusters)
         seed = 0 if self.random_state is None else int(self.random_state)
@@ -140,42 +144,56 @@ class InfoGAN(DeepClusterer):
         info = lambda logits, means, codes, continuous: information_loss(  # noqa: E731
             logits, codes, means, continuous, self.lambda_categorical, self.lambda_continuous)
         progress = engine.Progress("InfoGAN", self.max_epochs, self.verbose)
-        self.history_ = []
+        self.history_, first_epoch = [], 0
+        saved = checkpoint.load()
+        if saved is not None:  # the nets were built (drawing their init from torch's RNG) before it is restored
+            net.load_state_dict(saved["net"])
+            d_optimizer.load_state_dict(saved["d_optimizer"])
+            g_optimizer.load_state_dict(saved["g_optimizer"])
+            engine.set_rng_state(generator, saved["rng"])
+            self.history_, first_epoch = saved["history"], saved["epoch"] + 1
 
-        for epoch in range(self.max_epochs):
-            sums, seen = torch.zeros(3, device=device), 0
-            for idx in engine.minibatches(len(data), self.batch_size, generator):
-                if len(idx) < 2:  # batch norm needs two samples; the one left over waits for the next epoch
-                    continue
-                noise, codes, continuous = net.sample_prior(len(idx), generator)
-                fake = net(net.latent(noise, codes, continuous))
+        def state():
+            return {"net": net.state_dict(), "d_optimizer": d_optimizer.state_dict(),
+                    "g_optimizer": g_optimizer.state_dict(), "rng": engine.rng_state(generator),
+                    "history": self.history_}
 
-                # D/Q step: real vs fake, and recover the codes of G's (fixed) samples
-                real_logit, _, _ = net.discriminate(data[idx])
-                fake_logit, code_logits, means = net.discriminate(fake.detach())
-                d_loss = _real(real_logit) + _fake(fake_logit)
-                d_optimizer.zero_grad(set_to_none=True)
-                (d_loss + info(code_logits, means, codes, continuous)).backward()
-                d_optimizer.step()
+        with checkpoint:
+            for epoch in range(first_epoch, self.max_epochs):
+                sums, seen = torch.zeros(3, device=device), 0
+                for idx in engine.minibatches(len(data), self.batch_size, generator):
+                    if len(idx) < 2:  # batch norm needs two samples; the one left over waits for the next epoch
+                        continue
+                    noise, codes, continuous = net.sample_prior(len(idx), generator)
+                    fake = net(net.latent(noise, codes, continuous))
 
-                # G step against the updated D/Q (non-saturating loss); gradients for G only
-                fake_logit, code_logits, means = net.discriminate(fake)
-                g_loss = _real(fake_logit)
-                info_loss = info(code_logits, means, codes, continuous)
-                g_optimizer.zero_grad(set_to_none=True)
-                (g_loss + info_loss).backward(inputs=g_parameters)
-                g_optimizer.step()
+                    # D/Q step: real vs fake, and recover the codes of G's (fixed) samples
+                    real_logit, _, _ = net.discriminate(data[idx])
+                    fake_logit, code_logits, means = net.discriminate(fake.detach())
+                    d_loss = _real(real_logit) + _fake(fake_logit)
+                    d_optimizer.zero_grad(set_to_none=True)
+                    (d_loss + info(code_logits, means, codes, continuous)).backward()
+                    d_optimizer.step()
 
-                sums += torch.stack([d_loss, g_loss, info_loss]).detach() * len(idx)
-                seen += len(idx)
-            d_mean, g_mean, info_mean = (sums / seen).tolist()
-            progress.epoch_done(epoch, g_mean + info_mean, d_loss=d_mean, info=info_mean)
-            row = {"epoch": epoch + 1, "loss": g_mean + info_mean, "d_loss": d_mean, "g_loss": g_mean,
-                   "info_loss": info_mean}
-            if y is None:
-                self.history_.append(row)
-            else:
-                self._monitor(row, self._code_logits(net, data).argmax(1).cpu().numpy(), y)
+                    # G step against the updated D/Q (non-saturating loss); gradients for G only
+                    fake_logit, code_logits, means = net.discriminate(fake)
+                    g_loss = _real(fake_logit)
+                    info_loss = info(code_logits, means, codes, continuous)
+                    g_optimizer.zero_grad(set_to_none=True)
+                    (g_loss + info_loss).backward(inputs=g_parameters)
+                    g_optimizer.step()
+
+                    sums += torch.stack([d_loss, g_loss, info_loss]).detach() * len(idx)
+                    seen += len(idx)
+                d_mean, g_mean, info_mean = (sums / seen).tolist()
+                progress.epoch_done(epoch, g_mean + info_mean, d_loss=d_mean, info=info_mean)
+                row = {"epoch": epoch + 1, "loss": g_mean + info_mean, "d_loss": d_mean, "g_loss": g_mean,
+                       "info_loss": info_mean}
+                if y is None:
+                    self.history_.append(row)
+                else:
+                    self._monitor(row, self._code_logits(net, data).argmax(1).cpu().numpy(), y)
+                checkpoint.epoch_end(epoch, state)
 
         self.autoencoder_ = net.eval()
         self.labels_ = self._code_logits(net, data).argmax(1).cpu().numpy()

@@ -150,7 +150,10 @@ class MetricLearningDC(DeepClusterer):
     embedding, started from the previous clusters' means in it (one run: the clusters stay
     where they were unless the data moves them, and keep their ids). It stops early when fewer
     than ``tol`` of the samples change cluster (after Hungarian matching of the two clusterings).
-    ``labels_`` and ``cluster_centers_`` are the last k-means', on the final embedding."""
+    ``labels_`` and ``cluster_centers_`` are the last k-means', on the final embedding.
+    ``fit(X, y, checkpoint=...)`` saves and resumes at round ends (after the re-clustering)."""
+
+    supports_checkpoint = True
 
     def __init__(self, n_clusters=10, *, autoencoder=None, loss="batch_hard", margin=0.2, normalize=True,
                  rounds=50, epochs_per_round=1, batch_size=72, samples_per_class=4, lr=3e-4,
@@ -197,9 +200,9 @@ class MetricLearningDC(DeepClusterer):
         if not 0 <= self.tol <= 1:
             raise ValueError(f"tol is a fraction of samples, in [0, 1]; got {self.tol}")
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         self._check_params()
-        return super().fit(X, y)
+        return super().fit(X, y, checkpoint=checkpoint)
 
     def _embed(self, z: torch.Tensor) -> torch.Tensor:
         """The space the metric loss and k-means work in."""
@@ -213,52 +216,69 @@ class MetricLearningDC(DeepClusterer):
         loss_fn = LOSSES[self.loss]
         optimizer = engine.make_optimizer("adam", model.parameters(), self.lr)
         progress = engine.Progress(name, self.rounds * self.epochs_per_round, self.verbose)
-        kmeans = self._kmeans_init(torch.as_tensor(self._embedding(model, data)), seed)
-        labels = kmeans.labels_
-        self._monitor({"epoch": 0, "round": 0, "loss": float("nan"), "metric_loss": float("nan"),
-                       "reconstruction_loss": float("nan"), "labels_changed": 0, "label_change": 0.0}, labels, y)
+        # resume granularity: the round (k-means' labels are whole there); Checkpoint's "epoch" is the 0-based round
+        checkpoint = self._checkpoint
+        saved = checkpoint.load()
+        converged, epoch, round_ = False, 0, 0  # round_: the last round done (stays so if none is left to run)
+        if saved is None:
+            kmeans = self._kmeans_init(torch.as_tensor(self._embedding(model, data)), seed)
+            labels, centers = kmeans.labels_, kmeans.cluster_centers_
+            self._monitor({"epoch": 0, "round": 0, "loss": float("nan"), "metric_loss": float("nan"),
+                           "reconstruction_loss": float("nan"), "labels_changed": 0, "label_change": 0.0}, labels, y)
+        else:
+            model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            engine.set_rng_state(generator, saved["rng"])
+            labels, centers = saved["labels"].numpy(), saved["centers"].numpy()
+            self.history_, epoch, round_ = saved["history"], saved["epoch_count"], saved["epoch"] + 1
 
-        converged, epoch = False, 0
-        for round_ in range(1, self.rounds + 1):
-            pseudo = torch.as_tensor(labels, dtype=torch.long, device=data.device)
-            n_present = len(np.unique(labels))
-            classes_per_batch = min(n_present, self.batch_size // self.samples_per_class)
-            n_batches = -(-len(data) // (classes_per_batch * self.samples_per_class))
-            totals = torch.zeros(3, device=data.device)  # loss, metric, reconstruction over the round
-            for _ in range(self.epochs_per_round):
-                epoch_totals = torch.zeros(3, device=data.device)
-                for idx in pk_batches(pseudo, classes_per_batch, self.samples_per_class, n_batches, generator):
-                    x = data[idx]
-                    z = model.encoder(x)
-                    metric = loss_fn(self._embed(z), pseudo[idx], self.margin)
-                    reconstruction = (reconstruction_loss(model.decoder(z), x) if self.reconstruction_weight
-                                      else torch.zeros((), device=data.device))
-                    loss = metric + self.reconstruction_weight * reconstruction
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
-                    epoch_totals += torch.stack([loss, metric, reconstruction]).detach()
-                progress.epoch_done(epoch, epoch_totals[0].item() / n_batches)
-                totals += epoch_totals
-                epoch += 1
+        def state():
+            return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                    "rng": engine.rng_state(generator), "labels": torch.from_numpy(labels),
+                    "centers": torch.from_numpy(centers), "history": self.history_, "epoch_count": epoch}
 
-            # re-cluster the new embedding, warm-started from the previous clusters' means in it
-            z = self._embedding(model, data)
-            init = cluster_means(z, labels, self.n_clusters)
-            kmeans = KMeans(self.n_clusters, init=init, n_init=1, random_state=seed).fit(z)
-            changed = count_changed_labels(labels, kmeans.labels_)
-            labels = kmeans.labels_
-            loss, metric, reconstruction = (totals / (n_batches * self.epochs_per_round)).tolist()
-            self._monitor({"epoch": epoch, "round": round_, "loss": loss, "metric_loss": metric,
-                           "reconstruction_loss": reconstruction, "labels_changed": changed,
-                           "label_change": changed / len(labels)}, labels, y)
-            if changed / len(labels) < self.tol:
-                converged = True
-                break
+        with checkpoint:
+            for round_ in range(round_ + 1, self.rounds + 1):
+                pseudo = torch.as_tensor(labels, dtype=torch.long, device=data.device)
+                n_present = len(np.unique(labels))
+                classes_per_batch = min(n_present, self.batch_size // self.samples_per_class)
+                n_batches = -(-len(data) // (classes_per_batch * self.samples_per_class))
+                totals = torch.zeros(3, device=data.device)  # loss, metric, reconstruction over the round
+                for _ in range(self.epochs_per_round):
+                    epoch_totals = torch.zeros(3, device=data.device)
+                    for idx in pk_batches(pseudo, classes_per_batch, self.samples_per_class, n_batches, generator):
+                        x = data[idx]
+                        z = model.encoder(x)
+                        metric = loss_fn(self._embed(z), pseudo[idx], self.margin)
+                        reconstruction = (reconstruction_loss(model.decoder(z), x) if self.reconstruction_weight
+                                          else torch.zeros((), device=data.device))
+                        loss = metric + self.reconstruction_weight * reconstruction
+                        optimizer.zero_grad(set_to_none=True)
+                        loss.backward()
+                        optimizer.step()
+                        epoch_totals += torch.stack([loss, metric, reconstruction]).detach()
+                    progress.epoch_done(epoch, epoch_totals[0].item() / n_batches)
+                    totals += epoch_totals
+                    epoch += 1
+
+                # re-cluster the new embedding, warm-started from the previous clusters' means in it
+                z = self._embedding(model, data)
+                init = cluster_means(z, labels, self.n_clusters)
+                kmeans = KMeans(self.n_clusters, init=init, n_init=1, random_state=seed).fit(z)
+                changed = count_changed_labels(labels, kmeans.labels_)
+                labels, centers = kmeans.labels_, kmeans.cluster_centers_
+                loss, metric, reconstruction = (totals / (n_batches * self.epochs_per_round)).tolist()
+                self._monitor({"epoch": epoch, "round": round_, "loss": loss, "metric_loss": metric,
+                               "reconstruction_loss": reconstruction, "labels_changed": changed,
+                               "label_change": changed / len(labels)}, labels, y)
+                if changed / len(labels) < self.tol:
+                    converged = True
+                    break
+                checkpoint.epoch_end(round_ - 1, state)
 
         self.n_rounds_, self.converged_ = round_, converged
         self.labels_ = labels
-        self.cluster_centers_ = kmeans.cluster_centers_.astype(np.float32)
+        self.cluster_centers_ = centers.astype(np.float32)
 
     def transform(self, X) -> np.ndarray:
         """The (normalised, when ``normalize``) embedding that k-means clusters."""

@@ -82,6 +82,8 @@ def negative_elbo(x: torch.Tensor, model: VariationalAutoencoder, prior: Gaussia
 
 
 class VaDE(DeepClusterer):
+    supports_checkpoint = True
+
     def __init__(self, n_clusters=10, *, autoencoder=None, likelihood="bernoulli", lr=0.002, lr_decay=0.9,
                  decay_every=10, min_lr=0.0002, batch_size=100, max_epochs=500, n_init=1, pretrain_epochs=200,
                  hidden_dims=(500, 500, 2000), embedding_dim=10, device="auto", random_state=None,
@@ -116,23 +118,33 @@ class VaDE(DeepClusterer):
             raise ValueError(f"likelihood='bernoulli' needs features in [0, 1], got [{X.min():.3g}, {X.max():.3g}]; "
                              "scale the data (preprocess: minmax) or use likelihood='gaussian'")
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         X = np.asarray(X, dtype=np.float32)
         self._check(X)
         data, autoencoder, generator, seed = self._start(X)
         self.history_ = []
         model = VariationalAutoencoder.from_autoencoder(autoencoder, self.likelihood)
-        self._fit(data, y, model, generator, seed)
+        self._checkpoint = checkpoint
+        try:
+            self._fit(data, y, model, generator, seed)
+        finally:
+            del self._checkpoint
         self.autoencoder_ = model.eval()
         return self
 
     def _fit(self, data, y, model, generator, seed):
         device = data.device
-        gmm = GaussianMixture(self.n_clusters, covariance_type="diag", n_init=self.n_init, random_state=seed)
-        gmm.fit(engine.full_pass(model.encoder, data).cpu().numpy())
-        prior = GaussianMixturePrior(gmm.weights_, gmm.means_, gmm.covariances_).to(device)
-        with torch.no_grad():  # q(z|x) starts narrow (see the module's docstring)
-            model.log_var.bias.copy_(prior.log_vars.exp().mean(0).mul(INITIAL_VARIANCE_FRACTION).log())
+        checkpoint = self._checkpoint
+        saved = checkpoint.load()
+        if saved is None:
+            gmm = GaussianMixture(self.n_clusters, covariance_type="diag", n_init=self.n_init, random_state=seed)
+            gmm.fit(engine.full_pass(model.encoder, data).cpu().numpy())
+            prior = GaussianMixturePrior(gmm.weights_, gmm.means_, gmm.covariances_).to(device)
+            with torch.no_grad():  # q(z|x) starts narrow (see the module's docstring)
+                model.log_var.bias.copy_(prior.log_vars.exp().mean(0).mul(INITIAL_VARIANCE_FRACTION).log())
+        else:  # the mixture's trained parameters replace these placeholders below
+            latent = saved["prior"]["means"].shape
+            prior = GaussianMixturePrior(np.ones(latent[0]), np.zeros(latent), np.ones(latent)).to(device)
         optimizer = engine.make_optimizer("adam", [*model.parameters(), *prior.parameters()], self.lr)
         progress = engine.Progress("VaDE", self.max_epochs, self.verbose)
         latent_dim = prior.means.shape[1]
@@ -144,18 +156,34 @@ class VaDE(DeepClusterer):
         def labels_now():  # argmax of the joint is that of the posterior, without normalising
             return engine.full_pass(lambda x: prior.log_joint(model.encoder(x)).argmax(1), data).cpu().numpy()
 
-        labels = labels_now()
-        self._monitor({"epoch": 0, "loss": engine.full_pass(loss_of, data).mean().item(), "lr": self.lr}, labels, y)
-        for epoch in range(self.max_epochs):
-            lr = max(self.lr * self.lr_decay ** (epoch // self.decay_every), self.min_lr)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            epoch_loss = engine.train_epoch(lambda idx: loss_of(data[idx]).mean(), len(data), self.batch_size,
-                                            generator, optimizer)
-            progress.epoch_done(epoch, epoch_loss)
-            previous, labels = labels, labels_now()
-            self._monitor({"epoch": epoch + 1, "loss": epoch_loss, "lr": lr,
-                           "label_change": float(np.mean(labels != previous))}, labels, y)
+        def state():  # the learning rate is a function of the epoch, set at each epoch's start
+            return {"model": model.state_dict(), "prior": prior.state_dict(), "optimizer": optimizer.state_dict(),
+                    "rng": engine.rng_state(generator), "labels": torch.as_tensor(labels), "history": self.history_}
+
+        first_epoch = 0
+        if saved is None:
+            labels = labels_now()
+            self._monitor({"epoch": 0, "loss": engine.full_pass(loss_of, data).mean().item(), "lr": self.lr},
+                          labels, y)
+        else:
+            model.load_state_dict(saved["model"])
+            prior.load_state_dict(saved["prior"])
+            optimizer.load_state_dict(saved["optimizer"])
+            engine.set_rng_state(generator, saved["rng"])
+            labels, self.history_ = saved["labels"].numpy(), saved["history"]
+            first_epoch = saved["epoch"] + 1
+        with checkpoint:
+            for epoch in range(first_epoch, self.max_epochs):
+                lr = max(self.lr * self.lr_decay ** (epoch // self.decay_every), self.min_lr)
+                for group in optimizer.param_groups:
+                    group["lr"] = lr
+                epoch_loss = engine.train_epoch(lambda idx: loss_of(data[idx]).mean(), len(data), self.batch_size,
+                                                generator, optimizer)
+                progress.epoch_done(epoch, epoch_loss)
+                previous, labels = labels, labels_now()
+                self._monitor({"epoch": epoch + 1, "loss": epoch_loss, "lr": lr,
+                               "label_change": float(np.mean(labels != previous))}, labels, y)
+                checkpoint.epoch_end(epoch, state)
 
         self.prior_ = prior.eval()
         self.weights_ = prior.log_weights().exp().detach().cpu().numpy()
