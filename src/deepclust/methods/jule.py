@@ -287,6 +287,8 @@ class JULE(DeepClusterer):
     features (``feature_dim`` of them).
     """
 
+    supports_checkpoint = True
+
     def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, unrolling_rate=0.9,
                  epochs_per_period=20, n_neighbors=20, n_cluster_neighbors=5, margin=0.2, gamma=1.0,
                  batch_size=100, lr=0.01, momentum=0.9, weight_decay=5e-5, lr_decay=1e-4, lr_power=0.75,
@@ -328,7 +330,12 @@ class JULE(DeepClusterer):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
+        """``checkpoint`` (engine.Checkpoint): save at epoch ends and resume. Within a period the
+        clusters are fixed (the agglomeration is rebuilt from the labels and the new features at the
+        period's end), so an epoch end is a consistent point: the state is the CNN, the optimiser,
+        the random streams, the period's labels, the counters and the history. A checkpoint from
+        the period's last epoch resumes with that period's merges, then the final clustering."""
         X = np.asarray(X, dtype=np.float32)
         if X.ndim != 2 or len(X) < self.n_clusters:
             raise ValueError(f"X must be 2-D with at least n_clusters={self.n_clusters} rows; got shape {X.shape}")
@@ -341,41 +348,65 @@ class JULE(DeepClusterer):
         optimizer = engine.make_optimizer("sgd", net.parameters(), self.lr, self.momentum, self.weight_decay)
         self.history_ = []
         agglomeration = dict(n_neighbors=self.n_neighbors, n_cluster_neighbors=self.n_cluster_neighbors)
-
-        features = F.normalize(data, dim=1).cpu().numpy()  # period 0 clusters the raw input
-        _, indices = nearest_neighbours(torch.as_tensor(features), self.n_neighbors)
-        labels = initial_clusters(indices[:, 0])
-        self._monitor({"epoch": 0, "period": 0, "n_clusters": int(labels.max()) + 1, "loss": float("nan")}, labels, y)
-        iteration, epoch, period = 0, 0, 0
         progress = engine.Progress("JULE", 0, self.verbose)
-        while labels.max() + 1 > self.n_clusters:
-            period += 1
-            targets = torch.as_tensor(labels, dtype=torch.long, device=device)
-            net.train()
-            loss = float("nan")
-            for _ in range(self.epochs_per_period):
-                total, batches = torch.zeros((), device=device), 0
-                for idx in engine.minibatches(len(data), self.batch_size, generator):
-                    if len(idx) < 2:  # batch norm needs two samples
-                        continue
-                    for group in optimizer.param_groups:  # Caffe's "inv" policy, as the authors' code
-                        group["lr"] = self.lr * (1 + self.lr_decay * iteration) ** -self.lr_power
-                    batch_loss = weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma)
-                    optimizer.zero_grad(set_to_none=True)
-                    batch_loss.backward()
-                    optimizer.step()
-                    total, batches, iteration = total + batch_loss.detach(), batches + 1, iteration + 1
-                loss = total.item() / max(batches, 1)
-                progress.check(epoch, loss)
-                epoch += 1
-            features = self._features(net, data)
-            labels = agglomerate(features, labels, self.n_clusters, self.unrolling_rate, **agglomeration)
-            row = self._monitor({"epoch": epoch, "period": period, "n_clusters": int(labels.max()) + 1,
-                                 "loss": loss}, labels, y)
-            if self.verbose:
-                extra = "".join(f" {k}={row[k]:.4f}" for k in ("acc", "nmi") if k in row)
-                print(f"[JULE] period {period}: {row['n_clusters']} clusters after {epoch} epochs, "
-                      f"loss={loss:.5f}{extra}", flush=True)
+
+        saved = checkpoint.load()
+        if saved is None:
+            features = F.normalize(data, dim=1).cpu().numpy()  # period 0 clusters the raw input
+            _, indices = nearest_neighbours(torch.as_tensor(features), self.n_neighbors)
+            labels = initial_clusters(indices[:, 0])
+            self._monitor({"epoch": 0, "period": 0, "n_clusters": int(labels.max()) + 1, "loss": float("nan")},
+                          labels, y)
+            iteration, epoch, period = 0, 0, 0
+            resumed_epochs = None  # epochs of the current period trained before a resume
+        else:  # stopped after an epoch of period `period`, whose clusters are `labels`
+            net.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+            engine.set_rng_state(generator, saved["rng"])
+            labels, self.history_ = saved["labels"].numpy(), saved["history"]
+            iteration, epoch, period = saved["iteration"], saved["epoch"] + 1, saved["period"]
+            resumed_epochs, loss = saved["period_epochs"], saved["loss"]
+            progress.last_good = saved["last_good"]
+
+        def state():
+            return {"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+                    "rng": engine.rng_state(generator), "labels": torch.as_tensor(labels),
+                    "history": self.history_, "iteration": iteration, "period": period,
+                    "period_epochs": period_epochs, "loss": loss, "last_good": progress.last_good}
+
+        with checkpoint:
+            while labels.max() + 1 > self.n_clusters:
+                if resumed_epochs is None:
+                    period += 1
+                    period_epochs, loss = 0, float("nan")
+                else:
+                    period_epochs, resumed_epochs = resumed_epochs, None
+                targets = torch.as_tensor(labels, dtype=torch.long, device=device)
+                net.train()
+                while period_epochs < self.epochs_per_period:
+                    total, batches = torch.zeros((), device=device), 0
+                    for idx in engine.minibatches(len(data), self.batch_size, generator):
+                        if len(idx) < 2:  # batch norm needs two samples
+                            continue
+                        for group in optimizer.param_groups:  # Caffe's "inv" policy, as the authors' code
+                            group["lr"] = self.lr * (1 + self.lr_decay * iteration) ** -self.lr_power
+                        batch_loss = weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma)
+                        optimizer.zero_grad(set_to_none=True)
+                        batch_loss.backward()
+                        optimizer.step()
+                        total, batches, iteration = total + batch_loss.detach(), batches + 1, iteration + 1
+                    loss = total.item() / max(batches, 1)
+                    progress.check(epoch, loss)
+                    epoch, period_epochs = epoch + 1, period_epochs + 1
+                    checkpoint.epoch_end(epoch - 1, state)
+                features = self._features(net, data)
+                labels = agglomerate(features, labels, self.n_clusters, self.unrolling_rate, **agglomeration)
+                row = self._monitor({"epoch": epoch, "period": period, "n_clusters": int(labels.max()) + 1,
+                                     "loss": loss}, labels, y)
+                if self.verbose:
+                    extra = "".join(f" {k}={row[k]:.4f}" for k in ("acc", "nmi") if k in row)
+                    print(f"[JULE] period {period}: {row['n_clusters']} clusters after {epoch} epochs, "
+                          f"loss={loss:.5f}{extra}", flush=True)
 
         features = self._features(net, data)
         self.labels_ = cluster_from_scratch(features, self.n_clusters, **agglomeration)
