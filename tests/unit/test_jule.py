@@ -2,6 +2,7 @@
 their dense definition, exact merges, the merge criterion, the network's shapes, and the
 estimator's contract on a digits subset with a tiny network."""
 
+import json
 import math
 
 import numpy as np
@@ -12,6 +13,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
 from torch import nn
 
+from deepclust import metrics
 from deepclust.methods import jule
 from deepclust.methods.jule import JULE, Agglomeration, weighted_triplet_loss
 from deepclust.nn import autoencoder
@@ -257,7 +259,20 @@ def test_training_changes_the_network(digits):
     ({"n_neighbors": 300}, "n_neighbors=300 must be below the number of samples"),
     ({"n_cluster_neighbors": 1}, "n_cluster_neighbors must be an integer >= 2"),
     ({"margin": 0}, "margin must be > 0"),
+    ({"final_clustering": "kmeans"}, "final_clustering must be one of from_scratch, recurrent; got 'kmeans'"),
 ])
 def test_bad_parameters_are_refused(digits, params, message):
     with pytest.raises(ValueError, match=message):
         JULE(10, **{**TINY, **params}).fit(digits[0])
+
+
+def test_final_clustering_recurrent_keeps_the_last_periods_clusters(fitted, digits):
+    recurrent = JULE(10, **TINY, final_clustering="recurrent").fit(*digits)
+    # the same recurrent process (seeded alike); only the final labels differ in origin
+    assert np.array_equal(recurrent.recurrent_labels_, fitted.recurrent_labels_)
+    assert np.array_equal(recurrent.labels_, recurrent.recurrent_labels_)
+    assert len(np.unique(recurrent.labels_)) == 10
+    assert json.dumps(recurrent.history_) == json.dumps(fitted.history_)  # NaN losses: compare as text
+    # the history's last row scores the recurrent clusters, so one run reports both finals
+    assert recurrent.history_[-1]["acc"] == pytest.approx(metrics.cluster_accuracy(digits[1], recurrent.labels_))
+    assert not np.array_equal(fitted.labels_, fitted.recurrent_labels_)  # from scratch really re-clusters

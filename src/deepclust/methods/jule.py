@@ -25,8 +25,11 @@ triplet loss. Each partially unrolled period merges clusters, then trains the CN
   0.2 by default. The authors sample 20 negatives per pair; the mean over all of the batch's
   negatives is that sample's expectation, without the randomness;
 - at the end the clusters are recomputed from scratch on the final features (nearest-neighbour
-  links, then merges down to ``n_clusters``): ``labels_``. ``history_`` has the recurrent
-  process, one row per period.
+  links, then merges down to ``n_clusters``): ``labels_``, as the authors' code does
+  (``final_clustering="from_scratch"``). ``final_clustering="recurrent"`` keeps the recurrent
+  process's own last clusters instead (always in ``recurrent_labels_``): on full MNIST the
+  periods reached ACC 0.961 at 11 clusters while the re-clustering from scratch collapsed to
+  0.504. ``history_`` has the recurrent process, one row per period.
 
 Differences from the authors' code, both for memory and exactness: W is a sparse matrix
 (n * K_s entries) where theirs is dense n x n, and affinities are updated exactly after every
@@ -277,11 +280,15 @@ def weighted_triplet_loss(f: torch.Tensor, labels: torch.Tensor, margin: float =
     return (torch.where(mask, hinge, 0.0).sum(1) / mask.sum(1)).mean()
 
 
+FINAL_CLUSTERINGS = ("from_scratch", "recurrent")
+
+
 class JULE(DeepClusterer):
     """JULE clusterer. ``autoencoder`` is ignored (JULE trains its own CNN from scratch).
 
     After ``fit``: ``autoencoder_`` is the trained JULENet (kind "jule"), ``labels_`` the final
-    agglomerative clustering of its features, ``cluster_centers_`` the clusters' mean features,
+    agglomerative clustering of its features (``final_clustering``), ``recurrent_labels_`` the
+    recurrent process's last clusters, ``cluster_centers_`` the clusters' mean features,
     ``n_periods_`` the periods run and ``history_`` one row per period (clusters, loss, and
     acc/nmi of that period's clusters when y is given). ``transform`` gives the L2-normalised
     features (``feature_dim`` of them).
@@ -292,7 +299,8 @@ class JULE(DeepClusterer):
     def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, unrolling_rate=0.9,
                  epochs_per_period=20, n_neighbors=20, n_cluster_neighbors=5, margin=0.2, gamma=1.0,
                  batch_size=100, lr=0.01, momentum=0.9, weight_decay=5e-5, lr_decay=1e-4, lr_power=0.75,
-                 filters=50, feature_dim=160, hidden_dim=512, device="auto", random_state=None, verbose=False):
+                 filters=50, feature_dim=160, hidden_dim=512, final_clustering="from_scratch", device="auto",
+                 random_state=None, verbose=False):
         self.n_clusters = n_clusters
         self.autoencoder = autoencoder
         self.image_shape = image_shape
@@ -311,6 +319,7 @@ class JULE(DeepClusterer):
         self.filters = filters
         self.feature_dim = feature_dim
         self.hidden_dim = hidden_dim
+        self.final_clustering = final_clustering
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -329,6 +338,9 @@ class JULE(DeepClusterer):
         for name in ("margin", "gamma", "lr"):
             if not getattr(self, name) > 0:
                 raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
+        if self.final_clustering not in FINAL_CLUSTERINGS:
+            raise ValueError(f"final_clustering must be one of {', '.join(FINAL_CLUSTERINGS)}; "
+                             f"got {self.final_clustering!r}")
 
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         """``checkpoint`` (engine.Checkpoint): save at epoch ends and resume. Within a period the
@@ -409,7 +421,9 @@ class JULE(DeepClusterer):
                           f"loss={loss:.5f}{extra}", flush=True)
 
         features = self._features(net, data)
-        self.labels_ = cluster_from_scratch(features, self.n_clusters, **agglomeration)
+        self.recurrent_labels_ = np.asarray(labels)
+        self.labels_ = (cluster_from_scratch(features, self.n_clusters, **agglomeration)
+                        if self.final_clustering == "from_scratch" else self.recurrent_labels_)
         self.cluster_centers_ = np.stack([features[self.labels_ == c].mean(0)
                                           for c in range(self.labels_.max() + 1)]).astype(np.float32)
         self.n_periods_ = period
