@@ -107,6 +107,18 @@ def set_rng_state(generator: torch.Generator, state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
+def training_state(model, optimizer, generator: torch.Generator) -> dict:
+    """What every training loop's checkpoint holds besides its own state: weights, optimiser,
+    random streams."""
+    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng_state(generator)}
+
+
+def restore_training_state(saved: dict, model, optimizer, generator: torch.Generator) -> None:
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    set_rng_state(generator, saved["rng"])
+
+
 def resolve_device(device: str = "auto") -> torch.device:
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -58,14 +58,11 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
         return reconstruction(noisy, x)
 
     def state():
-        return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "rng": engine.rng_state(generator), "history": history}
+        return {**engine.training_state(model, optimizer, generator), "history": history}
 
     first_epoch = 0
     if saved := checkpoint.load():
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        engine.set_rng_state(generator, saved["rng"])
+        engine.restore_training_state(saved, model, optimizer, generator)
         history, first_epoch = saved["history"], saved["epoch"] + 1
     with checkpoint:
         for epoch in range(first_epoch, epochs):

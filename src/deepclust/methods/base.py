@@ -60,6 +60,13 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     def _kmeans_init(self, z: torch.Tensor, seed: int) -> KMeans:
         return KMeans(self.n_clusters, n_init=self.n_init, random_state=seed).fit(z.cpu().numpy())
 
+    def _initial_clusters(self, model, data: torch.Tensor, seed: int, saved: dict | None):
+        """(centres, labels): k-means on the embedding, or those a checkpoint saved."""
+        if saved is None:
+            kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
+            return kmeans.cluster_centers_, kmeans.labels_
+        return saved["centers"], saved["labels"].numpy()
+
     def _monitor(self, row: dict, labels: np.ndarray, y) -> dict:
         if y is not None:
             row["acc"] = cluster_accuracy(y, labels)

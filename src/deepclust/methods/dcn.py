@@ -50,11 +50,7 @@ class DCN(DeepClusterer):
     def _fit(self, data, y, model, generator, seed):
         checkpoint = self._checkpoint
         saved = checkpoint.load()
-        if saved is None:
-            kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
-            initial_centers, initial_labels = kmeans.cluster_centers_, kmeans.labels_
-        else:
-            initial_centers, initial_labels = saved["centers"], saved["labels"]
+        initial_centers, initial_labels = self._initial_clusters(model, data, seed, saved)
         centers = torch.as_tensor(initial_centers, dtype=torch.float32, device=data.device)
         counts = torch.full((self.n_clusters,), float(self.initial_count), device=data.device)
         optimizer = engine.make_optimizer("adam", model.parameters(), self.lr)
@@ -63,16 +59,14 @@ class DCN(DeepClusterer):
         previous = np.asarray(initial_labels)
         first_epoch = 0
         if saved is not None:  # the online k-means state (centres, counts, labels) lives outside the optimiser
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            engine.set_rng_state(generator, saved["rng"])
+            engine.restore_training_state(saved, model, optimizer, generator)
             counts, self.history_ = saved["counts"].to(data.device), saved["history"]
             previous = labels.cpu().numpy().copy()  # the labels after the saved epoch
             first_epoch = saved["epoch"] + 1
 
         def state():
-            return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": engine.rng_state(generator),
-                    "centers": centers.cpu(), "counts": counts.cpu(), "labels": labels.cpu(), "history": self.history_}
+            return {**engine.training_state(model, optimizer, generator), "centers": centers.cpu(),
+                    "counts": counts.cpu(), "labels": labels.cpu(), "history": self.history_}
 
         with checkpoint:
             for epoch in range(first_epoch, self.max_epochs):

@@ -47,11 +47,7 @@ class DEC(DeepClusterer):
         name = type(self).__name__
         checkpoint = self._checkpoint
         saved = checkpoint.load()
-        if saved is None:
-            kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
-            initial_centers, labels = kmeans.cluster_centers_, kmeans.labels_
-        else:
-            initial_centers, labels = saved["centers"], saved["labels"].numpy()
+        initial_centers, labels = self._initial_clusters(model, data, seed, saved)
         centers = torch.nn.Parameter(torch.as_tensor(initial_centers, dtype=torch.float32, device=data.device))
         optimizer = engine.make_optimizer(self.optimizer, [*model.parameters(), centers], self.lr, self.momentum)
         soft_assign = lambda x: student_t_assignment(model.encoder(x), centers, self.alpha)  # noqa: E731
@@ -60,17 +56,15 @@ class DEC(DeepClusterer):
         zero = lambda: torch.zeros((), device=data.device)  # noqa: E731
         iteration, since_update, steps_since_update, converged, first_epoch, p = 0, zero(), 0, False, 0, None
         if saved is not None:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            engine.set_rng_state(generator, saved["rng"])
+            engine.restore_training_state(saved, model, optimizer, generator)
             p, self.history_ = saved["p"].to(data.device), saved["history"]
             iteration, steps_since_update = saved["iteration"], saved["steps_since_update"]
             since_update = saved["since_update"].to(data.device)
             first_epoch = saved["epoch"] + 1
 
         def state():
-            return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": engine.rng_state(generator),
-                    "centers": centers.detach().cpu(), "labels": torch.as_tensor(labels), "p": p.cpu(),
+            return {**engine.training_state(model, optimizer, generator), "centers": centers.detach().cpu(),
+                    "labels": torch.as_tensor(labels), "p": p.cpu(),
                     "history": self.history_, "iteration": iteration, "since_update": since_update.cpu(),
                     "steps_since_update": steps_since_update}
 

@@ -372,17 +372,14 @@ class JULE(DeepClusterer):
             iteration, epoch, period = 0, 0, 0
             resumed_epochs = None  # epochs of the current period trained before a resume
         else:  # stopped after an epoch of period `period`, whose clusters are `labels`
-            net.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            engine.set_rng_state(generator, saved["rng"])
+            engine.restore_training_state(saved, net, optimizer, generator)
             labels, self.history_ = saved["labels"].numpy(), saved["history"]
             iteration, epoch, period = saved["iteration"], saved["epoch"] + 1, saved["period"]
             resumed_epochs, loss = saved["period_epochs"], saved["loss"]
             progress.last_good = saved["last_good"]
 
         def state():
-            return {"model": net.state_dict(), "optimizer": optimizer.state_dict(),
-                    "rng": engine.rng_state(generator), "labels": torch.as_tensor(labels),
+            return {**engine.training_state(net, optimizer, generator), "labels": torch.as_tensor(labels),
                     "history": self.history_, "iteration": iteration, "period": period,
                     "period_epochs": period_epochs, "loss": loss, "last_good": progress.last_good}
 

@@ -226,15 +226,12 @@ class MetricLearningDC(DeepClusterer):
             self._monitor({"epoch": 0, "round": 0, "loss": float("nan"), "metric_loss": float("nan"),
                            "reconstruction_loss": float("nan"), "labels_changed": 0, "label_change": 0.0}, labels, y)
         else:
-            model.load_state_dict(saved["model"])
-            optimizer.load_state_dict(saved["optimizer"])
-            engine.set_rng_state(generator, saved["rng"])
+            engine.restore_training_state(saved, model, optimizer, generator)
             labels, centers = saved["labels"].numpy(), saved["centers"].numpy()
             self.history_, epoch, round_ = saved["history"], saved["epoch_count"], saved["epoch"] + 1
 
         def state():
-            return {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                    "rng": engine.rng_state(generator), "labels": torch.from_numpy(labels),
+            return {**engine.training_state(model, optimizer, generator), "labels": torch.from_numpy(labels),
                     "centers": torch.from_numpy(centers), "history": self.history_, "epoch_count": epoch}
 
         with checkpoint:

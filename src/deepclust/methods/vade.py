@@ -157,8 +157,8 @@ class VaDE(DeepClusterer):
             return engine.full_pass(lambda x: prior.log_joint(model.encoder(x)).argmax(1), data).cpu().numpy()
 
         def state():  # the learning rate is a function of the epoch, set at each epoch's start
-            return {"model": model.state_dict(), "prior": prior.state_dict(), "optimizer": optimizer.state_dict(),
-                    "rng": engine.rng_state(generator), "labels": torch.as_tensor(labels), "history": self.history_}
+            return {**engine.training_state(model, optimizer, generator), "prior": prior.state_dict(),
+                    "labels": torch.as_tensor(labels), "history": self.history_}
 
         first_epoch = 0
         if saved is None:
@@ -166,10 +166,8 @@ class VaDE(DeepClusterer):
             self._monitor({"epoch": 0, "loss": engine.full_pass(loss_of, data).mean().item(), "lr": self.lr},
                           labels, y)
         else:
-            model.load_state_dict(saved["model"])
+            engine.restore_training_state(saved, model, optimizer, generator)
             prior.load_state_dict(saved["prior"])
-            optimizer.load_state_dict(saved["optimizer"])
-            engine.set_rng_state(generator, saved["rng"])
             labels, self.history_ = saved["labels"].numpy(), saved["history"]
             first_epoch = saved["epoch"] + 1
         with checkpoint:
