@@ -48,13 +48,12 @@ def read_user_file(directory, settings, **_):
     except (UserFileError, MemoryError):
         raise
     except Exception as error:  # numpy, pandas, pyarrow, zipfile: a truncated or foreign file
-        raise _unreadable(path, error) from error
+        raise _unreadable(path, f"{type(error).__name__}: {str(error).strip() or 'no details'}") from error
     return _checked(path, X, labels, settings.get("image_shape"))
 
 
-def _unreadable(path, error):
-    reason = str(error).strip() or "no details"
-    return UserFileError(f"{path}: cannot read it as a {path.suffix} file ({type(error).__name__}: {reason}); "
+def _unreadable(path, reason: str) -> UserFileError:
+    return UserFileError(f"{path}: cannot read it as a {path.suffix} file ({reason}); "
                          "is it truncated, or in another format?")
 
 
@@ -82,8 +81,7 @@ def _read_numpy(path, label_column, features_key):
         if is_zip:
             raise UserFileError(f"{path}: this is an .npz archive (several arrays), not a .npy file; rename it .npz")
         if magic != _NPY_MAGIC:
-            raise UserFileError(f"{path}: cannot read it as a .npy file (it does not start with the .npy "
-                                f"header but with {magic!r}); is it truncated, or in another format?")
+            raise _unreadable(path, f"it does not start with the .npy header but with {magic!r}")
         if label_column:
             raise UserFileError(f"{path}: a .npy file holds one array, so it cannot have label_column "
                                 f"{label_column!r}; use .npz with arrays X and {label_column}")
@@ -91,8 +89,7 @@ def _read_numpy(path, label_column, features_key):
     if magic == _NPY_MAGIC:
         raise UserFileError(f"{path}: this is a .npy file (one array), not an .npz archive; rename it .npy")
     if not is_zip:
-        raise UserFileError(f"{path}: cannot read it as a .npz file (not a zip archive: it starts with "
-                            f"{magic!r}); is it truncated, or in another format?")
+        raise _unreadable(path, f"not a zip archive: it starts with {magic!r}")
     with np.load(path, allow_pickle=False) as arrays:
         names = list(arrays.files)
         if not names:
