@@ -1,6 +1,7 @@
 # make run   : set up .venv (reused while the lock is unchanged) and run the default DAG + report
 # make test  : lint, then the test suite (what CI runs)
-# make paper : the papers' tables (config/paper.yaml); make paper-quick: the 2-core CPU variant
+# make paper : the papers' tables (config/paper.yaml); make paper-cpu: its MLP part on a CPU;
+# make paper-quick: the 2-core CPU variant with cut epochs
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ LOCK := envs/requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml | sha256sum | cut -c1-16)
 CORES ?= all
 
-.PHONY: venv run report test lint paper paper-quick bench clean
+.PHONY: venv run report test lint paper paper-cpu paper-quick bench clean
 
 venv: $(STAMP)
 
@@ -33,6 +34,10 @@ report: venv
 # 2-core CPU) with the papers' 5 seeds, and shares its runs with `snakemake --configfile config/mnist.yaml`
 paper: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile config/paper.yaml
+
+# paper.yaml's MLP methods (DEC, IDEC, DCN, N2D, k-means) at the papers' settings on a CPU
+paper-cpu: venv
+	$(BIN)/snakemake --cores $(CORES) --configfile config/paper_cpu.yaml
 
 paper-quick: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile config/mnist.yaml --config seeds='[0,1,2,3,4]'

@@ -17,3 +17,24 @@ def test_configfile_replaces_the_default_methods(tmp_path):
     planned = parse_dry_run(result.output)
     methods = {path.split("/")[3] for path in planned.outputs if path.startswith("results/runs/")}
     assert methods == set(METHODS), result.tail()
+
+
+@pytest.mark.parametrize("name", ["mnist", "paper", "paper_cpu"])
+def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, name):
+    """config/mnist.yaml, paper.yaml and paper_cpu.yaml stay valid: a dry run plans one run per
+    method x dataset x seed they list, and the paper table (a GPU is not needed to plan)."""
+    workdir = copy_workflow(tmp_path / "wf")
+    shipped = yaml.safe_load((workdir / "config" / f"{name}.yaml").read_text())
+
+    result = run_snakemake(workdir, "-n", "--configfile", f"config/{name}.yaml")
+
+    assert result.returncode == 0, result.tail()
+    planned = parse_dry_run(result.output)
+    runs = {tuple(path.split("/")[2:5]) for path in planned.outputs
+            if path.startswith("results/runs/") and path.endswith("/metrics.json")}
+    expected = {(dataset, method, f"seed{seed}")
+                for method, spec in shipped["methods"].items()
+                for dataset in spec.get("datasets", shipped["datasets"])
+                for seed in shipped["seeds"]}
+    assert runs == expected
+    assert "results/tables/paper_table.tex" in planned.outputs
