@@ -10,6 +10,8 @@ otherwise the files a plan would write, so that batching figures or baselines in
 does not change what is asserted.
 """
 
+import re
+
 import pytest
 from conftest import (BASELINES, DATASET, DEEP_METHODS, NOTHING_TO_BE_DONE, SEEDS, job, parse_dry_run,
                       read_config, run_snakemake, tiny_config, write_config)
@@ -151,3 +153,20 @@ def test_same_values_in_another_order_plan_nothing(finished_copy, change):
     write_config(finished_copy, change(config))
     planned, result = plan(finished_copy)
     assert planned.jobs == set(), result.tail(200)
+
+
+def test_adding_a_seed_runs_that_seed_only(finished_copy):
+    """The other seeds' pretraining, UMAP features, runs and baselines stay as they are."""
+    config = read_config(finished_copy)
+    config["seeds"] = SEEDS + [max(SEEDS) + 1]
+    write_config(finished_copy, config)
+
+    planned, result = plan(finished_copy)
+
+    new = f"seed{max(SEEDS) + 1}"
+    per_seed = [path for path in planned.outputs if re.search(r"seed\d+", path)]
+    assert per_seed and all(re.search(rf"{new}\b", path) for path in per_seed), result.tail(200)
+    assert planned.of_rule("pretrain_autoencoder") == {
+        job("pretrain_autoencoder", dataset=DATASET, net=net, seed=max(SEEDS) + 1) for net in ("ae", "vae")}
+    assert planned.writes_under(f"results/features/{DATASET}/umap-ae/{new}"), result.tail(200)
+    assert planned.writes_under(f"{run_files('kmeans-raw')}{new}/"), result.tail(200)
