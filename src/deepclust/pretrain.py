@@ -1,5 +1,6 @@
-"""Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC/DCN reference code),
-optionally denoising: inputs are corrupted by dropout, as in DEC's stacked denoising autoencoder.
+"""Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC/DCN reference code)
+or SGD with momentum (DEC-keras' MNIST recipe), optionally denoising: inputs are corrupted by
+dropout, as in DEC's stacked denoising autoencoder.
 Kind "vae" trains a variational autoencoder on the MLP layout instead, by its ELBO."""
 
 import numpy as np
@@ -15,7 +16,8 @@ KINDS = (*autoencoder.PRETRAINABLE, "vae")  # what `nets.<id>.kind` may be
 
 def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
                          epochs: int = 200, batch_size: int = 256, lr: float = 1e-3,
-                         weight_decay: float = 0.0, input_dropout: float = 0.0, device: str = "auto",
+                         weight_decay: float = 0.0, input_dropout: float = 0.0, optimizer: str = "adam",
+                         momentum: float = 0.9, device: str = "auto",
                          random_state: int = 0, verbose: bool = True, kind: str = "mlp",
                          filters=(32, 64, 128), image_shape=None, likelihood: str = "bernoulli",
                          checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
@@ -25,6 +27,8 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
     and ``image_shape`` (C, H, W), by which it unflattens X's rows. "vae" is a VAE on the "mlp"
     layout (its embedding is the posterior mean) with a N(0, I) prior and ``likelihood``
     "bernoulli" (X in [0, 1]) or "gaussian", trained by the negative ELBO.
+
+    ``optimizer`` is "adam" or "sgd" (with ``momentum``; ignored by Adam).
 
     ``input_dropout`` > 0 trains a denoising autoencoder: the input is corrupted by dropout
     (zeroing that fraction of features) and the clean input is reconstructed.
@@ -48,7 +52,7 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
                                  filters=filters, image_shape=image_shape).to(dev)
         reconstruction = lambda noisy, x: reconstruction_loss(model(noisy), x)  # noqa: E731
     data = engine.as_tensor(X, dev)
-    optimizer = engine.make_optimizer("adam", model.parameters(), lr, weight_decay=weight_decay)
+    optimizer = engine.make_optimizer(optimizer, model.parameters(), lr, momentum=momentum, weight_decay=weight_decay)
     progress = engine.Progress("pretrain", epochs, verbose)
     history = []
 

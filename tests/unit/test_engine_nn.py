@@ -118,3 +118,26 @@ def test_denoising_pretraining_is_seeded_and_differs_from_plain(blobs):
     np.testing.assert_array_equal(embed(noisy, X), embed(again, X))
     assert history[0]["loss"] != plain_history[0]["loss"]
     assert not np.array_equal(embed(noisy, X), embed(plain, X))
+
+
+def test_sgd_pretraining_takes_momentum_sgd_steps_on_the_mean_squared_error(blobs):
+    """Full-batch epochs, so each epoch is one step: two steps of plain torch SGD with momentum
+    from the same initial weights (lr 0 leaves them untouched) must give the same network."""
+    X, _ = blobs
+    kwargs = dict(hidden_dims=(16,), embedding_dim=2, epochs=2, batch_size=len(X), device="cpu", verbose=False,
+                  random_state=4, optimizer="sgd", momentum=0.5)
+    reference, _ = pretrain_autoencoder(X, lr=0.0, **kwargs)
+    trained, _ = pretrain_autoencoder(X, lr=0.3, **kwargs)
+    data = torch.as_tensor(X, dtype=torch.float32)
+    optimizer = torch.optim.SGD(reference.parameters(), lr=0.3, momentum=0.5)
+    for _ in range(2):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(reference(data), data).backward()
+        optimizer.step()
+    for expected, got in zip(reference.parameters(), trained.parameters()):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_pretraining_names_an_unknown_optimizer(blobs):
+    with pytest.raises(ValueError, match="optimizer must be 'adam' or 'sgd', got 'rmsprop'"):
+        pretrain_autoencoder(blobs[0], (8,), 2, epochs=1, device="cpu", verbose=False, optimizer="rmsprop")
