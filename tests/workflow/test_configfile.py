@@ -19,14 +19,15 @@ def test_configfile_replaces_the_default_methods(tmp_path):
     assert methods == set(METHODS), result.tail()
 
 
-@pytest.mark.parametrize("name", ["mnist", "paper", "paper_cpu"])
-def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, name):
-    """config/mnist.yaml, paper.yaml and paper_cpu.yaml stay valid: a dry run plans one run per
-    method x dataset x seed they list, and the paper table (a GPU is not needed to plan)."""
+@pytest.mark.parametrize("names", [["mnist"], ["paper"], ["paper_cpu"], ["paper_cpu", "paper_adam_ae"]])
+def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, names):
+    """config/mnist.yaml, paper.yaml, paper_cpu.yaml and the Adam overlay on it stay valid: a dry
+    run plans one run per method x dataset x seed they list, and the paper table (a GPU is not
+    needed to plan)."""
     workdir = copy_workflow(tmp_path / "wf")
-    shipped = yaml.safe_load((workdir / "config" / f"{name}.yaml").read_text())
+    shipped = yaml.safe_load((workdir / "config" / f"{names[0]}.yaml").read_text())
 
-    result = run_snakemake(workdir, "-n", "--configfile", f"config/{name}.yaml")
+    result = run_snakemake(workdir, "-n", "--configfile", *[f"config/{name}.yaml" for name in names])
 
     assert result.returncode == 0, result.tail()
     planned = parse_dry_run(result.output)
