@@ -1,6 +1,6 @@
-"""Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC/DCN reference code)
-or SGD with momentum (DEC-keras' MNIST recipe), optionally denoising: inputs are corrupted by
-dropout, as in DEC's stacked denoising autoencoder.
+"""Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC authors' IDEC-toy and
+DCEC code) or SGD with momentum (DEC-keras' MNIST recipe), optionally denoising: inputs are
+corrupted by dropout, as in DEC's stacked denoising autoencoder.
 Kind "vae" trains a variational autoencoder on the MLP layout instead, by its ELBO."""
 
 import numpy as np
