@@ -20,7 +20,7 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
                          momentum: float = 0.9, device: str = "auto",
                          random_state: int = 0, verbose: bool = True, kind: str = "mlp",
                          filters=(32, 64, 128), image_shape=None, likelihood: str = "bernoulli",
-                         checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
+                         cuda_graphs: bool = False, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
     """Train an autoencoder on X; return (model, history) with one history row per epoch.
 
     ``kind`` "mlp" uses ``hidden_dims``; "cae" (DCEC's convolutional autoencoder) uses ``filters``
@@ -32,6 +32,9 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
 
     ``input_dropout`` > 0 trains a denoising autoencoder: the input is corrupted by dropout
     (zeroing that fraction of features) and the clean input is reconstructed.
+
+    ``cuda_graphs`` replays each full-size batch's step as a CUDA graph on a CUDA device
+    (engine.TrainStep); it changes nothing on the CPU.
 
     ``checkpoint`` (engine.Checkpoint) saves the training state at epoch ends and resumes it."""
     if kind not in KINDS:
@@ -52,7 +55,8 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
                                  filters=filters, image_shape=image_shape).to(dev)
         reconstruction = lambda noisy, x: reconstruction_loss(model(noisy), x)  # noqa: E731
     data = engine.as_tensor(X, dev)
-    optimizer = engine.make_optimizer(optimizer, model.parameters(), lr, momentum=momentum, weight_decay=weight_decay)
+    optimizer = engine.make_optimizer(optimizer, model.parameters(), lr, momentum=momentum, weight_decay=weight_decay,
+                                      capturable=cuda_graphs and dev.type == "cuda")
     progress = engine.Progress("pretrain", epochs, verbose)
     history = []
 
@@ -60,6 +64,8 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
         x = data[idx]
         noisy = torch.nn.functional.dropout(x, input_dropout) if input_dropout else x
         return reconstruction(noisy, x)
+
+    step = engine.TrainStep(batch_loss, optimizer, batch_size, cuda_graphs)
 
     def state():
         return {**engine.training_state(model, optimizer, generator), "history": history}
@@ -70,7 +76,7 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
         history, first_epoch = saved["history"], saved["epoch"] + 1
     with checkpoint:
         for epoch in range(first_epoch, epochs):
-            epoch_loss = engine.train_epoch(batch_loss, len(data), batch_size, generator, optimizer)
+            epoch_loss = engine.train_epoch(step, len(data), batch_size, generator)
             progress.epoch_done(epoch, epoch_loss)
             history.append({"epoch": epoch + 1, "loss": epoch_loss})
             checkpoint.epoch_end(epoch, state)

@@ -170,3 +170,22 @@ def test_adding_a_seed_runs_that_seed_only(finished_copy):
         job("pretrain_autoencoder", dataset=DATASET, net=net, seed=max(SEEDS) + 1) for net in ("ae", "vae")}
     assert planned.writes_under(f"results/features/{DATASET}/umap-ae/{new}"), result.tail(200)
     assert planned.writes_under(f"{run_files('kmeans-raw')}{new}/"), result.tail(200)
+
+
+def test_precision_reruns_every_training_job_not_the_data(finished_copy):
+    config = read_config(finished_copy)
+    config["precision"] = "bf16"
+    write_config(finished_copy, config)
+    planned, result = plan(finished_copy)
+    assert pretrain() | deep(*DEEP_METHODS) <= planned.jobs, result.tail(200)
+    assert not planned.of_rule("prepare_dataset"), result.tail(200)
+
+
+def test_cuda_graphs_reruns_pretraining_and_what_starts_from_it(finished_copy):
+    config = read_config(finished_copy)
+    config["cuda_graphs"] = True
+    write_config(finished_copy, config)
+    planned, result = plan(finished_copy)
+    assert pretrain() <= planned.jobs, result.tail(200)
+    # methods trained from scratch (InfoGAN, JULE) use no pretrained net and are not rerun
+    assert not planned.writes_under(run_files("jule")) and not planned.writes_under(run_files("infogan"))

@@ -23,6 +23,7 @@ rule cluster_deep:
         spec=lambda wildcards: method_spec(wildcards.method),
         n_clusters=n_clusters,
         device=config["device"],
+        precision=config["precision"],
         code=lambda wildcards: fingerprint(
             "cluster_deep.py",
             method_registry.module_name(METHODS[wildcards.method]["algorithm"]),

@@ -19,6 +19,8 @@ rule pretrain_autoencoder:
     params:
         settings=lambda wildcards: sorted_settings(NETS[wildcards.net]),
         device=config["device"],
+        precision=config["precision"],
+        cuda_graphs=config["cuda_graphs"],
         code=fingerprint("pretrain.py"),
     script:
         "../scripts/pretrain.py"

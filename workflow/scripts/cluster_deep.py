@@ -6,6 +6,7 @@ from deepclust.nn import autoencoder
 
 jobs.start(snakemake)
 engine.set_threads(snakemake.threads)
+engine.set_precision(snakemake.params.precision)
 dataset, method, seed = snakemake.wildcards.dataset, snakemake.wildcards.method, int(snakemake.wildcards.seed)
 spec = snakemake.params.spec
 X, y, meta = io.load_dataset(snakemake.input.data)

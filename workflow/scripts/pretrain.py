@@ -7,6 +7,7 @@ from deepclust.pretrain import embed, pretrain_autoencoder
 
 jobs.start(snakemake)
 engine.set_threads(snakemake.threads)
+engine.set_precision(snakemake.params.precision)
 dataset, net, seed = snakemake.wildcards.dataset, snakemake.wildcards.net, int(snakemake.wildcards.seed)
 settings = snakemake.params.settings
 X, _, meta = io.load_dataset(snakemake.input.data)
@@ -17,7 +18,7 @@ device = devices.claim(snakemake.params.device)  # a free GPU, held until this j
 checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent)
 start = time.perf_counter()  # a resumed job times only what it ran itself
 model, history = pretrain_autoencoder(X, **settings, **shape, device=device, random_state=seed,
-                                      checkpoint=checkpoint)
+                                      cuda_graphs=snakemake.params.cuda_graphs, checkpoint=checkpoint)
 seconds = time.perf_counter() - start
 
 autoencoder.save(snakemake.output.model, model)

@@ -74,12 +74,11 @@ class DCN(DeepClusterer):
                 for idx in engine.minibatches(len(data), self.batch_size, generator):
                     x = data[idx]
                     # (1) network update with assignments and centres fixed
-                    z = model.encoder(x)
-                    clustering = kmeans_loss(z, centers, labels[idx])
-                    loss = reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * clustering
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
+                    with engine.autocast(data.device):
+                        z = model.encoder(x)
+                        clustering = kmeans_loss(z, centers, labels[idx])
+                        loss = reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * clustering
+                    engine.optimizer_step(optimizer, loss)
                     total += loss.detach() * len(idx)
                     # (2) assignments and (3) centres, on the updated embedding
                     with torch.no_grad():

@@ -86,10 +86,9 @@ class DEC(DeepClusterer):
                         if iteration > 0 and label_change < self.tol:
                             converged = True
                             break
-                    loss = self._loss(model, data[idx], p[idx], centers)
-                    optimizer.zero_grad(set_to_none=True)
-                    loss.backward()
-                    optimizer.step()
+                    with engine.autocast(data.device):
+                        loss = self._loss(model, data[idx], p[idx], centers)
+                    engine.optimizer_step(optimizer, loss)
                     since_update += loss.detach()
                     epoch_loss += loss.detach()
                     steps_since_update += 1

@@ -165,23 +165,22 @@ class InfoGAN(DeepClusterer):
                     if len(idx) < 2:  # batch norm needs two samples; the one left over waits for the next epoch
                         continue
                     noise, codes, continuous = net.sample_prior(len(idx), generator)
-                    fake = net(net.latent(noise, codes, continuous))
+                    with engine.autocast(device):
+                        fake = net(net.latent(noise, codes, continuous))
 
-                    # D/Q step: real vs fake, and recover the codes of G's (fixed) samples
-                    real_logit, _, _ = net.discriminate(data[idx])
-                    fake_logit, code_logits, means = net.discriminate(fake.detach())
-                    d_loss = _real(real_logit) + _fake(fake_logit)
-                    d_optimizer.zero_grad(set_to_none=True)
-                    (d_loss + info(code_logits, means, codes, continuous)).backward()
-                    d_optimizer.step()
+                        # D/Q step: real vs fake, and recover the codes of G's (fixed) samples
+                        real_logit, _, _ = net.discriminate(data[idx])
+                        fake_logit, code_logits, means = net.discriminate(fake.detach())
+                        d_loss = _real(real_logit) + _fake(fake_logit)
+                        d_total = d_loss + info(code_logits, means, codes, continuous)
+                    engine.optimizer_step(d_optimizer, d_total)
 
                     # G step against the updated D/Q (non-saturating loss); gradients for G only
-                    fake_logit, code_logits, means = net.discriminate(fake)
-                    g_loss = _real(fake_logit)
-                    info_loss = info(code_logits, means, codes, continuous)
-                    g_optimizer.zero_grad(set_to_none=True)
-                    (g_loss + info_loss).backward(inputs=g_parameters)
-                    g_optimizer.step()
+                    with engine.autocast(device):
+                        fake_logit, code_logits, means = net.discriminate(fake)
+                        g_loss = _real(fake_logit)
+                        info_loss = info(code_logits, means, codes, continuous)
+                    engine.optimizer_step(g_optimizer, g_loss + info_loss, inputs=g_parameters)
 
                     sums += torch.stack([d_loss, g_loss, info_loss]).detach() * len(idx)
                     seen += len(idx)

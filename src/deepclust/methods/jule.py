@@ -399,10 +399,9 @@ class JULE(DeepClusterer):
                             continue
                         for group in optimizer.param_groups:  # Caffe's "inv" policy, as the authors' code
                             group["lr"] = self.lr * (1 + self.lr_decay * iteration) ** -self.lr_power
-                        batch_loss = weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma)
-                        optimizer.zero_grad(set_to_none=True)
-                        batch_loss.backward()
-                        optimizer.step()
+                        with engine.autocast(device):
+                            batch_loss = weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma)
+                        engine.optimizer_step(optimizer, batch_loss)
                         total, batches, iteration = total + batch_loss.detach(), batches + 1, iteration + 1
                     loss = total.item() / max(batches, 1)
                     progress.check(epoch, loss)

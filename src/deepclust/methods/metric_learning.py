@@ -245,14 +245,13 @@ class MetricLearningDC(DeepClusterer):
                     epoch_totals = torch.zeros(3, device=data.device)
                     for idx in pk_batches(pseudo, classes_per_batch, self.samples_per_class, n_batches, generator):
                         x = data[idx]
-                        z = model.encoder(x)
-                        metric = loss_fn(self._embed(z), pseudo[idx], self.margin)
-                        reconstruction = (reconstruction_loss(model.decoder(z), x) if self.reconstruction_weight
-                                          else torch.zeros((), device=data.device))
-                        loss = metric + self.reconstruction_weight * reconstruction
-                        optimizer.zero_grad(set_to_none=True)
-                        loss.backward()
-                        optimizer.step()
+                        with engine.autocast(data.device):
+                            z = model.encoder(x)
+                            metric = loss_fn(self._embed(z), pseudo[idx], self.margin)
+                            reconstruction = (reconstruction_loss(model.decoder(z), x) if self.reconstruction_weight
+                                              else torch.zeros((), device=data.device))
+                            loss = metric + self.reconstruction_weight * reconstruction
+                        engine.optimizer_step(optimizer, loss)
                         epoch_totals += torch.stack([loss, metric, reconstruction]).detach()
                     progress.epoch_done(epoch, epoch_totals[0].item() / n_batches)
                     totals += epoch_totals

@@ -153,6 +153,9 @@ class VaDE(DeepClusterer):
             noise = torch.randn(len(x), latent_dim, generator=generator, device=device)
             return negative_elbo(x, model, prior, noise)
 
+        # the learning rate changes every decay_every epochs: no CUDA graph, which would bake it in
+        step = engine.TrainStep(lambda idx: loss_of(data[idx]).mean(), optimizer, self.batch_size)
+
         def labels_now():  # argmax of the joint is that of the posterior, without normalising
             return engine.full_pass(lambda x: prior.log_joint(model.encoder(x)).argmax(1), data).cpu().numpy()
 
@@ -175,8 +178,7 @@ class VaDE(DeepClusterer):
                 lr = max(self.lr * self.lr_decay ** (epoch // self.decay_every), self.min_lr)
                 for group in optimizer.param_groups:
                     group["lr"] = lr
-                epoch_loss = engine.train_epoch(lambda idx: loss_of(data[idx]).mean(), len(data), self.batch_size,
-                                                generator, optimizer)
+                epoch_loss = engine.train_epoch(step, len(data), self.batch_size, generator)
                 progress.epoch_done(epoch, epoch_loss)
                 previous, labels = labels, labels_now()
                 self._monitor({"epoch": epoch + 1, "loss": epoch_loss, "lr": lr,

@@ -1,0 +1,152 @@
+"""Training precision (engine.set_precision) and the step runner (engine.TrainStep) on the CPU.
+
+bf16 autocast must reach the forward pass of every training loop (every registered deep
+method and pretraining) while full passes (targets, embeddings, labels) stay float32; tf32 and
+fp32 only switch CUDA's TF32 flags; TrainStep is bit-for-bit the straightforward loop, and its
+CUDA-graph flag changes nothing off CUDA. The graph itself is checked on a GPU by
+tests/unit/test_gpu.py."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_digits
+
+from deepclust import engine, methods
+from deepclust.metrics import cluster_accuracy
+from deepclust.pretrain import embed, pretrain_autoencoder
+
+from .helpers import N_CLUSTERS
+from .test_determinism import DEEP_CASES, DIGITS_CLUSTERS, DIGITS_SHAPE
+
+
+@pytest.fixture(autouse=True)
+def restore_precision():
+    """set_precision is process-wide: put torch's flags and the autocast setting back."""
+    flags = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    dtype = engine._autocast_dtype
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
+    engine._autocast_dtype = dtype
+
+
+@pytest.mark.parametrize("precision, tf32, autocast", [("fp32", False, None), ("tf32", True, None),
+                                                       ("bf16", True, torch.bfloat16)])
+def test_set_precision_switches_tf32_and_autocast(precision, tf32, autocast):
+    engine.set_precision(precision)
+    assert torch.backends.cuda.matmul.allow_tf32 is tf32
+    assert torch.backends.cudnn.allow_tf32 is tf32
+    layer, x = torch.nn.Linear(4, 3), torch.randn(5, 4)
+    with engine.autocast(x.device):
+        out = layer(x)
+    assert out.dtype == (autocast or torch.float32)
+
+
+def test_set_precision_names_the_valid_choices():
+    with pytest.raises(ValueError, match="precision must be one of fp32, tf32, bf16; got 'fp16'"):
+        engine.set_precision("fp16")
+
+
+def straightforward_epochs(model, X, batch_size, epochs, seed):
+    """The plain loop TrainStep must equal: permutation, gather, forward, backward, step."""
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = engine.make_optimizer("adam", model.parameters(), 1e-3)
+    losses = []
+    for _ in range(epochs):
+        total = 0.0
+        for idx in torch.randperm(len(X), generator=generator).split(batch_size):
+            loss = torch.nn.functional.mse_loss(model(X[idx]), X[idx])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(idx)
+        losses.append(total / len(X))
+    return losses
+
+
+@pytest.mark.parametrize("cuda_graphs", [False, True])
+def test_train_epoch_equals_the_straightforward_loop(blobs, cuda_graphs):
+    X = torch.as_tensor(blobs[0])
+    torch.manual_seed(0)
+    reference = torch.nn.Sequential(torch.nn.Linear(10, 8), torch.nn.ReLU(), torch.nn.Linear(8, 10))
+    model = torch.nn.Sequential(torch.nn.Linear(10, 8), torch.nn.ReLU(), torch.nn.Linear(8, 10))
+    model.load_state_dict(reference.state_dict())
+    expected = straightforward_epochs(reference, X, 32, 3, seed=7)
+
+    generator = torch.Generator().manual_seed(7)
+    optimizer = engine.make_optimizer("adam", model.parameters(), 1e-3)
+    step = engine.TrainStep(lambda idx: torch.nn.functional.mse_loss(model(X[idx]), X[idx]), optimizer, 32,
+                            cuda_graphs=cuda_graphs)
+    got = [engine.train_epoch(step, len(X), 32, generator) for _ in range(3)]
+    assert step.graph is None  # never captured off CUDA
+    np.testing.assert_allclose(got, expected, rtol=1e-6)  # summed on the device vs in Python
+    for a, b in zip(model.parameters(), reference.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_cuda_graphs_flag_changes_nothing_on_the_cpu(blobs):
+    kwargs = dict(hidden_dims=(16,), embedding_dim=2, epochs=3, batch_size=32, device="cpu", verbose=False,
+                  random_state=3)
+    plain, plain_history = pretrain_autoencoder(blobs[0], **kwargs)
+    graphed, graphed_history = pretrain_autoencoder(blobs[0], cuda_graphs=True, **kwargs)
+    assert graphed_history == plain_history
+    np.testing.assert_array_equal(embed(graphed, blobs[0]), embed(plain, blobs[0]))
+
+
+@pytest.fixture
+def dtypes_seen():
+    """Output dtypes of every Linear / Conv forward, split by whether autograd was recording
+    (a training step) or not (full passes run under inference mode)."""
+    seen = {"training": set(), "full_pass": set()}
+
+    def hook(module, args, output):
+        if isinstance(module, (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            seen["training" if torch.is_grad_enabled() else "full_pass"].add(output.dtype)
+
+    handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    yield seen
+    handle.remove()
+
+
+def test_bf16_pretraining_autocasts_steps_and_tracks_fp32(blobs, dtypes_seen):
+    X, y = blobs
+    kwargs = dict(hidden_dims=(32,), embedding_dim=3, epochs=15, batch_size=32, device="cpu", verbose=False,
+                  random_state=0)
+    engine.set_precision("fp32")
+    full, full_history = pretrain_autoencoder(X, **kwargs)
+    assert dtypes_seen["training"] == {torch.float32}
+    dtypes_seen["training"].clear()
+    engine.set_precision("bf16")
+    half, half_history = pretrain_autoencoder(X, **kwargs)
+    assert dtypes_seen["training"] == {torch.bfloat16}
+    z = embed(half, X)
+    assert z.dtype == np.float32 and dtypes_seen["full_pass"] == {torch.float32}
+    # bf16 keeps ~3 significant digits: the loss curve follows fp32's, and the blobs stay apart
+    np.testing.assert_allclose([r["loss"] for r in half_history], [r["loss"] for r in full_history], rtol=0.05)
+    from sklearn.cluster import KMeans
+    assert cluster_accuracy(y, KMeans(N_CLUSTERS, n_init=5, random_state=0).fit_predict(z)) > 0.95
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return (X[:300] / 16).astype(np.float32), y[:300].astype(np.int64)
+
+
+@pytest.mark.parametrize("name", sorted(DEEP_CASES))
+def test_every_deep_method_trains_under_bf16_autocast(name, blobs, digits, pretrained, dtypes_seen):
+    data, network, settings = DEEP_CASES[name]
+    X, y = blobs if data == "blobs" else digits
+    n_clusters = N_CLUSTERS if data == "blobs" else DIGITS_CLUSTERS
+    autoencoder = {"mlp": pretrained[0], None: None}.get(network)
+    if network == "cae":
+        autoencoder, _ = pretrain_autoencoder(X, kind="cae", image_shape=DIGITS_SHAPE, filters=(4, 8, 8),
+                                              embedding_dim=5, epochs=1, batch_size=50, device="cpu",
+                                              verbose=False)
+    dtypes_seen["training"].clear()
+    engine.set_precision("bf16")
+    estimator = methods.get(name)(n_clusters, autoencoder=autoencoder, device="cpu", random_state=0,
+                                  **settings).fit(X, y)
+    assert torch.bfloat16 in dtypes_seen["training"], f"{name}: no training step ran under bf16 autocast"
+    assert estimator.labels_.shape == (len(X),)  # and no DivergenceError: the losses stayed finite
+    if hasattr(estimator, "autoencoder_"):
+        assert estimator.transform(X).dtype == np.float32
