@@ -1,12 +1,14 @@
 """DEC and IDEC end to end against ClustPy 0.0.3 at equal settings (issue 6, benchmark b).
 
-Both libraries get the same MNIST pixels in [0, 1], the same d-500-500-2000-10 autoencoder, the
+Both libraries get the same pixels in [0, 1] (MNIST's 70,000 images, or --dataset digits: scikit-learn's
+1,797 8x8 digits), the same d-500-500-2000-10 autoencoder, the
 same pretraining (Adam, lr 1e-3, MSE, batch 256, --pretrain-epochs), the same clustering phase
 (Adam, lr 1e-4, batch 256, --clustering-epochs, IDEC's reconstruction weight 1 and clustering
 weight 0.1), one k-means++ initialisation (ClustPy's default n_init), ReLU, the same torch thread
 count and device. ClustPy's MSE sums over features where ours (and the papers') averages: with
 Adam that only matters for IDEC, whose reconstruction term then weighs 784x more in ClustPy. The two run alternately, each in a fresh process, in one invocation, so that a noisy
-machine slows both alike; the JSON has every repeat and the medians.
+machine slows both alike; the JSON has every repeat and the medians, and each run's peak memory
+(the worker process's RSS; on a GPU also torch's peak allocation).
 
 What differs by design: DEC (the paper) recomputes the target P on the whole dataset every
 ``update_interval`` steps; ClustPy computes P from each mini-batch alone. deepclust is given one
@@ -19,13 +21,14 @@ ClustPy lives in a venv of its own (its pins differ from ours):
     /work/clustpy-venv/bin/pip install torch==2.14.1 torchvision==0.29.1 clustpy==0.0.3
 Usage:
     .venv/bin/python bench/clustpy_side_by_side.py --clustpy-python /work/clustpy-venv/bin/python \\
-        [--mnist ../shared/data/MNIST/raw] [--samples 70000] [--pretrain-epochs 5] \\
+        [--dataset mnist|digits] [--mnist ../shared/data/MNIST/raw] [--samples 70000] [--pretrain-epochs 5] \\
         [--clustering-epochs 5] [--threads 2] [--device cpu] [--seeds 0 1 2] [--methods dec idec]
-Writes bench/results/clustpy_side_by_side_<device>.json.
+Writes bench/results/clustpy_side_by_side_<dataset>_<device>.json.
 """
 
 import argparse
 import json
+import resource
 import math
 import os
 import platform
@@ -110,9 +113,14 @@ def run_worker(python, side, method, data_path, args) -> dict:
     return json.loads(out.read_text())
 
 
-def load_mnist(directory: Path, samples: int):
+def load_pixels(dataset: str, directory: Path, samples: int):
+    """Pixels in [0, 1] and labels: the first ``samples`` of MNIST's 70,000, or scikit-learn's digits."""
     import numpy as np
 
+    if dataset == "digits":
+        from sklearn.datasets import load_digits
+        X, y = load_digits(return_X_y=True)
+        return (X / 16.0).astype(np.float32)[:samples], y[:samples]
     from deepclust.data.images import read_idx
 
     X, y, _ = read_idx(directory, {})
@@ -133,6 +141,7 @@ def machine(device: str) -> str:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clustpy-python", help="the interpreter of the venv holding ClustPy 0.0.3")
+    parser.add_argument("--dataset", choices=["mnist", "digits"], default="mnist")
     parser.add_argument("--mnist", type=Path, default=Path(__file__).resolve().parents[1] / "../shared/data/MNIST/raw")
     parser.add_argument("--samples", type=int, default=70000)
     parser.add_argument("--pretrain-epochs", type=int, default=5)
@@ -152,6 +161,10 @@ def main():
         import numpy as np
         X = np.load(args.data)
         result = (worker_ours if args.worker == "ours" else worker_clustpy)(X, args.method, args)
+        result["peak_rss_gib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        if args.device.startswith("cuda"):
+            import torch
+            result["peak_gpu_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
         Path(args.out).write_text(json.dumps(result))
         return
     if not args.clustpy_python:
@@ -161,12 +174,12 @@ def main():
 
     from deepclust.metrics import cluster_accuracy
 
-    X, y = load_mnist(args.mnist, args.samples)
+    X, y = load_pixels(args.dataset, args.mnist, args.samples)
     report = {"settings": {k: v for k, v in vars(args).items() if k not in ("worker", "method", "data", "out", "seed")},
               "machine": machine(args.device), "samples": len(X), "runs": {}, "summary": {}}
     report["settings"]["mnist"] = str(args.mnist)
     with tempfile.TemporaryDirectory() as tmp:
-        data_path = Path(tmp) / "mnist.npy"
+        data_path = Path(tmp) / f"{args.dataset}.npy"
         np.save(data_path, X)
         for method in args.methods:
             runs = {"ours": [], "clustpy": []}
@@ -193,7 +206,8 @@ def main():
                 "clustering_ratio": median["clustpy"]["clustering_s"] / median["ours"]["clustering_s"],
                 "seconds_per_epoch": {side: m["total_s"] / epochs for side, m in median.items()},
             }
-    out = Path(__file__).resolve().parent / "results" / f"clustpy_side_by_side_{args.device.split(':')[0]}.json"
+    name = f"clustpy_side_by_side_{args.dataset}_{args.device.split(':')[0]}.json"
+    out = Path(__file__).resolve().parent / "results" / name
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
     print(json.dumps(report["summary"], indent=1))

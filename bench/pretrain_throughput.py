@@ -1,7 +1,8 @@
 """Autoencoder pretraining throughput (issue 6, benchmark a): samples per second of the training
 engine on DEC's d-500-500-2000-10 MLP at MNIST's shape, per batch size, median over repeats.
-Writes bench/results/pretrain_throughput_<device>.json. Usage:
+Writes bench/results/pretrain_throughput_<device>[_<precision>][_graphs].json. Usage:
     .venv/bin/python bench/pretrain_throughput.py [--device cpu|cuda] [--threads 2] [--epochs 3] [--repeats 3]
+        [--precision tf32] [--cuda-graphs]
 The data are random [0, 1] pixels (speed does not depend on their content); the first epoch of each
 repeat is a warm-up and is not counted.
 """
@@ -30,7 +31,7 @@ def device_name(device: str) -> str:
     return platform.processor()
 
 
-def epoch_seconds(X, batch_size, epochs, device) -> list[float]:
+def epoch_seconds(X, batch_size, epochs, device, cuda_graphs=False) -> list[float]:
     """Seconds of each epoch after the first, timed by the history's per-epoch wall clock."""
     stamps = []
 
@@ -41,7 +42,7 @@ def epoch_seconds(X, batch_size, epochs, device) -> list[float]:
             stamps.append(time.perf_counter())
 
     pretrain_autoencoder(X, epochs=epochs + 1, batch_size=batch_size, device=device, random_state=0,
-                         verbose=False, checkpoint=Clock())
+                         verbose=False, cuda_graphs=cuda_graphs, checkpoint=Clock())
     return [b - a for a, b in zip(stamps, stamps[1:])]
 
 
@@ -53,12 +54,15 @@ def main() -> None:
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[64, 256, 1024])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--precision", default="tf32", choices=engine.PRECISIONS)
+    parser.add_argument("--cuda-graphs", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    engine.set_precision(args.precision)
     X = np.random.default_rng(0).random((args.samples, 784), dtype=np.float32)
     rows = []
     for batch_size in args.batch_sizes:
-        medians = [statistics.median(epoch_seconds(X, batch_size, args.epochs, args.device))
+        medians = [statistics.median(epoch_seconds(X, batch_size, args.epochs, args.device, args.cuda_graphs))
                    for _ in range(args.repeats)]
         seconds = statistics.median(medians)
         rows.append({"batch_size": batch_size, "epoch_seconds": seconds, "samples_per_second": args.samples / seconds,
@@ -71,10 +75,12 @@ def main() -> None:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     result = {"benchmark": "AE pretraining throughput, d-500-500-2000-10, Adam", "device": args.device,
               "device_name": device_name(args.device), "threads": args.threads, "samples": args.samples,
+              "precision": args.precision, "cuda_graphs": args.cuda_graphs,
               "epochs_timed": args.epochs, "repeats": args.repeats, "rows": rows,
               ("peak_gpu_memory_gib" if args.device.startswith("cuda") else "peak_rss_gib"): round(peak, 3),
               "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
-    out = Path(__file__).parent / "results" / f"pretrain_throughput_{args.device.replace(':', '')}.json"
+    variant = "" if args.device == "cpu" else f"_{args.precision}" + ("_graphs" if args.cuda_graphs else "")
+    out = Path(__file__).parent / "results" / f"pretrain_throughput_{args.device.replace(':', '')}{variant}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
