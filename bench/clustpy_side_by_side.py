@@ -22,7 +22,10 @@ ClustPy lives in a venv of its own (its pins differ from ours):
 Usage:
     .venv/bin/python bench/clustpy_side_by_side.py --clustpy-python /work/clustpy-venv/bin/python \\
         [--dataset mnist|digits] [--mnist ../shared/data/MNIST/raw] [--samples 70000] [--pretrain-epochs 5] \\
-        [--clustering-epochs 5] [--threads 2] [--device cpu] [--seeds 0 1 2] [--methods dec idec]
+        [--clustering-epochs 5] [--threads 2] [--device cpu] [--seeds 0 1 2] [--methods dec idec] \\
+        [--ours-n-init 20]
+--ours-n-init gives deepclust its own default k-means start (DEC's 20 restarts, best inertia) instead
+of ClustPy's single k-means++ start; everything else stays equal.
 Writes bench/results/clustpy_side_by_side_<dataset>_<device>.json.
 """
 
@@ -59,7 +62,7 @@ def worker_ours(X, method, args):
                                           verbose=False)
     pretrained = time.perf_counter()
     settings = dict(autoencoder=autoencoder, optimizer="adam", lr=CLUSTER_LR, batch_size=BATCH,
-                    update_interval=math.ceil(len(X) / BATCH), tol=0.0, max_epochs=args.clustering_epochs, n_init=1,
+                    update_interval=math.ceil(len(X) / BATCH), tol=0.0, max_epochs=args.clustering_epochs, n_init=args.ours_n_init,
                     device=args.device, random_state=args.seed)
     model = DEC(10, **settings) if method == "dec" else IDEC(10, gamma=GAMMA, **settings)
     model.fit(X)
@@ -107,7 +110,8 @@ def run_worker(python, side, method, data_path, args) -> dict:
     out = Path(data_path).with_suffix(f".{side}.{method}.json")
     command = [python, __file__, "--worker", side, "--method", method, "--data", str(data_path), "--out", str(out),
                "--pretrain-epochs", str(args.pretrain_epochs), "--clustering-epochs", str(args.clustering_epochs),
-               "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed)]
+               "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed),
+               "--ours-n-init", str(args.ours_n_init)]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     subprocess.run(command, check=True, env=env)
     return json.loads(out.read_text())
@@ -150,6 +154,7 @@ def main():
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one repeat per seed")
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--ours-n-init", type=int, default=1, help="deepclust's k-means starts (ClustPy: 1)")
     parser.add_argument("--methods", nargs="+", default=["dec", "idec"], choices=["dec", "idec"])
     parser.add_argument("--worker", choices=["ours", "clustpy"], help=argparse.SUPPRESS)
     parser.add_argument("--method", help=argparse.SUPPRESS)
@@ -206,7 +211,8 @@ def main():
                 "clustering_ratio": median["clustpy"]["clustering_s"] / median["ours"]["clustering_s"],
                 "seconds_per_epoch": {side: m["total_s"] / epochs for side, m in median.items()},
             }
-    name = f"clustpy_side_by_side_{args.dataset}_{args.device.split(':')[0]}.json"
+    variant = "" if args.ours_n_init == 1 else f"_ours_n_init{args.ours_n_init}"
+    name = f"clustpy_side_by_side_{args.dataset}_{args.device.split(':')[0]}{variant}.json"
     out = Path(__file__).resolve().parent / "results" / name
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1))
