@@ -34,7 +34,6 @@ import json
 import resource
 import math
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -132,16 +131,6 @@ def load_pixels(dataset: str, directory: Path, samples: int):
     return X, y[:samples]
 
 
-def machine(device: str) -> str:
-    if device.startswith("cuda"):
-        import torch
-        return torch.cuda.get_device_name(torch.device(device))
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
-    return platform.processor()
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clustpy-python", help="the interpreter of the venv holding ClustPy 0.0.3")
@@ -178,10 +167,11 @@ def main():
     import numpy as np
 
     from deepclust.metrics import cluster_accuracy
+    from machine import device_name
 
     X, y = load_pixels(args.dataset, args.mnist, args.samples)
     report = {"settings": {k: v for k, v in vars(args).items() if k not in ("worker", "method", "data", "out", "seed")},
-              "machine": machine(args.device), "samples": len(X), "runs": {}, "summary": {}}
+              "machine": device_name(args.device), "samples": len(X), "runs": {}, "summary": {}}
     report["settings"]["mnist"] = str(args.mnist)
     with tempfile.TemporaryDirectory() as tmp:
         data_path = Path(tmp) / f"{args.dataset}.npy"

@@ -8,7 +8,6 @@ Each repeat copies the workflow into a fresh temp directory (so nothing is cache
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -17,14 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import device_name
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown"
 
 
 def one_run(configfile: str) -> float:
@@ -49,7 +43,7 @@ def main() -> None:
         times.append(one_run(args.configfile))
         print(f"run {i + 1}: {times[-1]:.1f} s", flush=True)
     result = {"benchmark": "default DAG wall time from scratch", "configfile": args.configfile,
-              "seconds": times, "median_seconds": statistics.median(times), "cpu": cpu_model(),
+              "seconds": times, "median_seconds": statistics.median(times), "cpu": device_name(),
               "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
     out = ROOT / "bench" / "results" / "dag_walltime.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -27,6 +27,7 @@ from deepclust.data.images import read_idx
 from deepclust.methods.dec import DEC
 from deepclust.metrics import cluster_accuracy
 from deepclust.pretrain import embed, pretrain_autoencoder
+from machine import device_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,15 +53,6 @@ def one_seed(X, y, seed, net, dec_params, args) -> dict:
             "pretrain_final_loss": history[-1]["loss"], "dec_iterations": int(dec.n_iter_),
             "dec_converged": bool(dec.converged_), "acc_ae_kmeans": cluster_accuracy(y, kmeans),
             "acc_dec": cluster_accuracy(y, dec.labels_)}
-
-
-def device_name(device: str) -> str:
-    if device.startswith("cuda"):
-        return torch.cuda.get_device_name(torch.device(device))
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "cpu"
 
 
 def main() -> None:

@@ -10,7 +10,6 @@ repeat is a warm-up and is not counted.
 import argparse
 import json
 import os
-import platform
 import statistics
 import time
 from pathlib import Path
@@ -20,15 +19,7 @@ import torch
 
 from deepclust import engine
 from deepclust.pretrain import pretrain_autoencoder
-
-
-def device_name(device: str) -> str:
-    if device.startswith("cuda"):
-        return torch.cuda.get_device_name(torch.device(device))
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor()
+from machine import device_name
 
 
 def epoch_seconds(X, batch_size, epochs, device, cuda_graphs=False) -> list[float]:

@@ -33,3 +33,15 @@ def pretrained(blobs):
     model, history = pretrain_autoencoder(X, HIDDEN, EMBEDDING, epochs=30, batch_size=32, device="cpu",
                                           random_state=0, verbose=False)
     return model, history
+
+
+@pytest.fixture
+def restore_precision():
+    """engine.set_precision is process-wide: put torch's TF32 flags and the autocast setting back."""
+    from deepclust import engine
+
+    flags = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    dtype = engine._autocast_dtype
+    yield
+    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
+    engine._autocast_dtype = dtype

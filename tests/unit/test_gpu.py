@@ -10,21 +10,12 @@ from deepclust import engine
 from deepclust.methods.dec import DEC
 from deepclust.pretrain import embed, pretrain_autoencoder
 
-pytestmark = [pytest.mark.gpu,
+pytestmark = [pytest.mark.gpu, pytest.mark.usefixtures("restore_precision"),
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 
 N, D = 4096, 784  # 16 full batches of 256 per epoch, and none left over
 KWARGS = dict(hidden_dims=(500, 500, 2000), embedding_dim=10, epochs=4, batch_size=256, device="cuda",
               verbose=False, random_state=0)
-
-
-@pytest.fixture(autouse=True)
-def restore_precision():
-    flags = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    dtype = engine._autocast_dtype
-    yield
-    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
-    engine._autocast_dtype = dtype
 
 
 @pytest.fixture(scope="module")

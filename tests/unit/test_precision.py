@@ -18,15 +18,7 @@ from deepclust.pretrain import embed, pretrain_autoencoder
 from .helpers import N_CLUSTERS
 from .test_determinism import DEEP_CASES, DIGITS_CLUSTERS, DIGITS_SHAPE
 
-
-@pytest.fixture(autouse=True)
-def restore_precision():
-    """set_precision is process-wide: put torch's flags and the autocast setting back."""
-    flags = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    dtype = engine._autocast_dtype
-    yield
-    torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
-    engine._autocast_dtype = dtype
+pytestmark = pytest.mark.usefixtures("restore_precision")
 
 
 @pytest.mark.parametrize("precision, tf32, autocast", [("fp32", False, None), ("tf32", True, None),
