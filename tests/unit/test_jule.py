@@ -67,6 +67,29 @@ def test_triplet_loss_gradient_pulls_positives_and_pushes_negatives():
     assert f.grad[2, 1] < 0  # and the negative away from it
 
 
+@pytest.mark.parametrize("gradient", ["all", "anchor"])
+def test_triplet_loss_gradient_by_hand(gradient):
+    """One active triplet (anchor 0, positive 1, negative 2), gamma 2: d/df_a = 2 gamma (a - p)
+    - 2 (a - n); "all" also gives d/df_p = -2 gamma (a - p) and d/df_n = 2 (a - n), "anchor" (the
+    authors' code) none."""
+    a, p, n = torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]), torch.tensor([0.0, 0.5])
+    f = torch.stack([a, p, n]).requires_grad_()
+    loss = weighted_triplet_loss(f, torch.tensor([0, 0, 1]), margin=0.2, gamma=2.0, gradient=gradient)
+    torch.testing.assert_close(loss, torch.tensor(2 * 1.0 - 0.25 + 0.2))  # the same value either way
+    loss.backward()
+    expected = torch.stack([2 * 2 * (a - p) - 2 * (a - n),
+                            -2 * 2 * (a - p) if gradient == "all" else torch.zeros(2),
+                            2 * (a - n) if gradient == "all" else torch.zeros(2)])
+    torch.testing.assert_close(f.grad, expected)
+
+
+def test_triplet_gradient_is_checked():
+    with pytest.raises(ValueError, match="gradient must be one of all, anchor; got 'positive'"):
+        weighted_triplet_loss(torch.zeros(3, 2), torch.tensor([0, 0, 1]), gradient="positive")
+    with pytest.raises(ValueError, match="triplet_gradient must be one of all, anchor; got 'both'"):
+        JULE(2, triplet_gradient="both").fit(np.random.default_rng(0).random((30, 4), dtype=np.float32))
+
+
 # --- affinities and the agglomerative clustering ---------------------------------------------
 
 def test_nearest_neighbours_exclude_the_sample_itself():
@@ -202,6 +225,9 @@ def test_mnist_layout_is_the_authors():
 @pytest.mark.parametrize("input_dim, image_shape", [(784, (1, 28, 28)), (256, (1, 16, 16)), (64, (1, 8, 8)),
                                                     (4, (1, 2, 2)), (3072, (3, 32, 32)), (20, None)])
 def test_features_are_unit_vectors(input_dim, image_shape):
+    # seeded: a tiny random net (4 filters on 2x2 images) now and then maps every input to zero after
+    # its ReLUs, and a zero vector has no direction to normalise to
+    torch.manual_seed(0)
     net = JULENet(input_dim, image_shape, filters=4, feature_dim=6, hidden_dim=8).eval()
     features = net(torch.rand(5, input_dim))
     assert features.shape == (5, 6)

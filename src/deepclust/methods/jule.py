@@ -59,6 +59,8 @@ from deepclust.nn.jule import JULENet
 
 # the authors' code adds the local-structure term only while more clusters than this remain
 LOCAL_STRUCTURE_MIN_CLUSTERS = 100
+# what the triplet loss differentiates through (weighted_triplet_loss)
+TRIPLET_GRADIENTS = ("all", "anchor")
 
 
 # --- the forward pass: agglomerative clustering ---------------------------------------------
@@ -261,15 +263,25 @@ def cluster_from_scratch(features: np.ndarray, target: int, n_neighbors: int, n_
 # --- the backward pass: the weighted triplet loss -------------------------------------------
 
 def weighted_triplet_loss(f: torch.Tensor, labels: torch.Tensor, margin: float = 0.2,
-                          gamma: float = 1.0) -> torch.Tensor:
+                          gamma: float = 1.0, gradient: str = "all") -> torch.Tensor:
     """Mean over same-label pairs (a < p in batch order) of the mean over a's other-label samples
     n of max(0, gamma ||f_a - f_p||^2 - ||f_a - f_n||^2 + margin); 0 (with zero gradient) when
     the batch has no such pair.
 
+    ``gradient`` "all" differentiates through anchors, positives and negatives (the paper's loss);
+    "anchor" through the anchors only (f_p and f_n held fixed), which is what the authors' code
+    computes: its TripletEmbedding criterion scales the anchor in place before forming the
+    positives' and negatives' gradients, leaving them 2 gamma f_p / N and -2 f_n / N, along the
+    features themselves, so the network's final L2 normalisation projects them to zero.
+
     Only the pairs' rows are formed (pairs x batch): the dense batch^3 form cost as much as JULE's
     CNN on the CPU. Finding the pairs reads their count on the host once per step."""
+    if gradient not in TRIPLET_GRADIENTS:
+        raise ValueError(f"gradient must be one of {', '.join(TRIPLET_GRADIENTS)}; got {gradient!r}")
     norms = f.pow(2).sum(1)
-    squared = (norms[:, None] + norms[None, :] - 2 * f @ f.T).clamp_min(0)  # no batch^2 x dim tensor
+    # rows are anchors, columns positives and negatives; no batch^2 x dim tensor
+    other, other_norms = (f.detach(), norms.detach()) if gradient == "anchor" else (f, norms)
+    squared = (norms[:, None] + other_norms[None, :] - 2 * f @ other.T).clamp_min(0)
     same = labels[:, None] == labels[None, :]
     negative = ~same
     anchors, positives = (same.triu(diagonal=1) & negative.any(1, keepdim=True)).nonzero(as_tuple=True)
@@ -299,8 +311,8 @@ class JULE(DeepClusterer):
     def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, unrolling_rate=0.9,
                  epochs_per_period=20, n_neighbors=20, n_cluster_neighbors=5, margin=0.2, gamma=1.0,
                  batch_size=100, lr=0.01, momentum=0.9, weight_decay=5e-5, lr_decay=1e-4, lr_power=0.75,
-                 filters=50, feature_dim=160, hidden_dim=512, final_clustering="from_scratch", device="auto",
-                 random_state=None, verbose=False):
+                 filters=50, feature_dim=160, hidden_dim=512, final_clustering="from_scratch",
+                 triplet_gradient="all", device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
         self.autoencoder = autoencoder
         self.image_shape = image_shape
@@ -320,6 +332,7 @@ class JULE(DeepClusterer):
         self.feature_dim = feature_dim
         self.hidden_dim = hidden_dim
         self.final_clustering = final_clustering
+        self.triplet_gradient = triplet_gradient
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
@@ -341,6 +354,9 @@ class JULE(DeepClusterer):
         if self.final_clustering not in FINAL_CLUSTERINGS:
             raise ValueError(f"final_clustering must be one of {', '.join(FINAL_CLUSTERINGS)}; "
                              f"got {self.final_clustering!r}")
+        if self.triplet_gradient not in TRIPLET_GRADIENTS:
+            raise ValueError(f"triplet_gradient must be one of {', '.join(TRIPLET_GRADIENTS)}; "
+                             f"got {self.triplet_gradient!r}")
 
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         """``checkpoint`` (engine.Checkpoint): save at epoch ends and resume. Within a period the
@@ -400,7 +416,8 @@ class JULE(DeepClusterer):
                         for group in optimizer.param_groups:  # Caffe's "inv" policy, as the authors' code
                             group["lr"] = self.lr * (1 + self.lr_decay * iteration) ** -self.lr_power
                         with engine.autocast(device):
-                            batch_loss = weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma)
+                            batch_loss = weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma,
+                                                               self.triplet_gradient)
                         engine.optimizer_step(optimizer, batch_loss)
                         total, batches, iteration = total + batch_loss.detach(), batches + 1, iteration + 1
                     loss = total.item() / max(batches, 1)
