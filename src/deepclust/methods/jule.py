@@ -269,10 +269,12 @@ def weighted_triplet_loss(f: torch.Tensor, labels: torch.Tensor, margin: float =
     the batch has no such pair.
 
     ``gradient`` "all" differentiates through anchors, positives and negatives (the paper's loss);
-    "anchor" through the anchors only (f_p and f_n held fixed), which is what the authors' code
-    computes: its TripletEmbedding criterion scales the anchor in place before forming the
-    positives' and negatives' gradients, leaving them 2 gamma f_p / N and -2 f_n / N, along the
-    features themselves, so the network's final L2 normalisation projects them to zero.
+    "anchor" through the anchors only (f_p and f_n held fixed), which is what the authors' Torch
+    reimplementation computes (JULE.torch; its README says the paper's numbers come from their
+    Caffe code, whose loss layer is a graph-linkage loss instead): its TripletEmbedding criterion
+    scales the anchor in place before forming the positives' and negatives' gradients, leaving
+    them 2 gamma f_p / N and -2 f_n / N, along the features themselves, so the network's final
+    L2 normalisation projects them to zero.
 
     Only the pairs' rows are formed (pairs x batch): the dense batch^3 form cost as much as JULE's
     CNN on the CPU. Finding the pairs reads their count on the host once per step."""
