@@ -256,8 +256,39 @@ def test_clone_keeps_parameters(digits_ae):
     (dict(lr=0.0), None, "need lr > 0"),
     (dict(lr_decay=1.5), None, "0 < lr_decay <= 1"),
     (dict(batch_size=0), None, "batch_size must be at least 1"),
+    (dict(decoder_warmup_epochs=-1), None, "decoder_warmup_epochs must be at least 0, got -1"),
     (dict(), np.full((20, 64), 2.0, dtype=np.float32), r"needs features in \[0, 1\], got \[2, 2\]"),
 ])
 def test_bad_parameters_and_data_raise(params, X, message, digits, digits_ae):
     with pytest.raises(ValueError, match=message):
         VaDE(DIGITS_CLUSTERS, autoencoder=digits_ae, **params).fit(digits[0] if X is None else X)
+
+
+def test_decoder_warm_up_fits_the_decoder_to_the_likelihood_and_leaves_the_encoder(pretrained, blobs):
+    """The MSE-trained decoder read as Bernoulli logits is a poor p(x|z); the warm-up lowers its
+    -log p(x|z) at the posterior means and moves no encoder weight (the GMM start stays valid)."""
+    from deepclust import engine
+
+    data = torch.as_tensor(blobs[0])
+    model = VariationalAutoencoder.from_autoencoder(pretrained[0], "bernoulli")
+    encoder = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    embedding = engine.full_pass(model.encoder, data)
+
+    def nll():
+        with torch.no_grad():
+            return negative_log_likelihood(data, model.decoder(embedding), "bernoulli").mean().item()
+
+    before = nll()
+    VaDE(N_CLUSTERS, decoder_warmup_epochs=5, batch_size=32, lr=0.01)._warm_up_decoder(
+        model, data, embedding, torch.Generator().manual_seed(0))
+    assert nll() < 0.9 * before
+    assert all(torch.equal(v, model.encoder.state_dict()[k]) for k, v in encoder.items())
+
+
+def test_no_decoder_warm_up_by_default_and_warm_up_changes_the_run(digits, digits_ae):
+    X = digits[0]
+    settings = dict(autoencoder=digits_ae, max_epochs=1, batch_size=50, random_state=0)
+    assert VaDE().get_params()["decoder_warmup_epochs"] == 0
+    plain = VaDE(DIGITS_CLUSTERS, **settings).fit(X)
+    warmed = VaDE(DIGITS_CLUSTERS, decoder_warmup_epochs=2, **settings).fit(X)
+    assert warmed.history_[0]["loss"] < plain.history_[0]["loss"]  # the start's -ELBO

@@ -85,9 +85,9 @@ class VaDE(DeepClusterer):
     supports_checkpoint = True
 
     def __init__(self, n_clusters=10, *, autoencoder=None, likelihood="bernoulli", lr=0.002, lr_decay=0.9,
-                 decay_every=10, min_lr=0.0002, batch_size=100, max_epochs=500, n_init=1, pretrain_epochs=200,
-                 hidden_dims=(500, 500, 2000), embedding_dim=10, device="auto", random_state=None,
-                 verbose=False):
+                 decay_every=10, min_lr=0.0002, batch_size=100, max_epochs=500, n_init=1,
+                 decoder_warmup_epochs=0, pretrain_epochs=200, hidden_dims=(500, 500, 2000), embedding_dim=10,
+                 device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
         self.autoencoder = autoencoder
         self.likelihood = likelihood
@@ -98,6 +98,7 @@ class VaDE(DeepClusterer):
         self.batch_size = batch_size
         self.max_epochs = max_epochs
         self.n_init = n_init
+        self.decoder_warmup_epochs = decoder_warmup_epochs
         self.pretrain_epochs = pretrain_epochs
         self.hidden_dims = hidden_dims
         self.embedding_dim = embedding_dim
@@ -114,6 +115,8 @@ class VaDE(DeepClusterer):
         for name in ("decay_every", "batch_size", "n_init"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if int(self.decoder_warmup_epochs) < 0:
+            raise ValueError(f"decoder_warmup_epochs must be at least 0, got {self.decoder_warmup_epochs}")
         if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(f"likelihood='bernoulli' needs features in [0, 1], got [{X.min():.3g}, {X.max():.3g}]; "
                              "scale the data (preprocess: minmax) or use likelihood='gaussian'")
@@ -137,8 +140,10 @@ class VaDE(DeepClusterer):
         checkpoint = self._checkpoint
         saved = checkpoint.load()
         if saved is None:
+            embedding = engine.full_pass(model.encoder, data)
             gmm = GaussianMixture(self.n_clusters, covariance_type="diag", n_init=self.n_init, random_state=seed)
-            gmm.fit(engine.full_pass(model.encoder, data).cpu().numpy())
+            gmm.fit(embedding.cpu().numpy())
+            self._warm_up_decoder(model, data, embedding, generator)
             prior = GaussianMixturePrior(gmm.weights_, gmm.means_, gmm.covariances_).to(device)
             with torch.no_grad():  # q(z|x) starts narrow (see the module's docstring)
                 model.log_var.bias.copy_(prior.log_vars.exp().mean(0).mul(INITIAL_VARIANCE_FRACTION).log())
@@ -190,6 +195,22 @@ class VaDE(DeepClusterer):
         self.cluster_centers_ = prior.means.detach().cpu().numpy()
         self.covariances_ = prior.log_vars.exp().detach().cpu().numpy()
         self.labels_ = labels
+
+    def _warm_up_decoder(self, model, data, embedding, generator) -> None:
+        """Fit the decoder alone to p(x|z) at the fixed posterior means, ``decoder_warmup_epochs``
+        epochs, before the joint training. The shared autoencoder's decoder was trained for squared
+        error with a linear output, which the Bernoulli likelihood reads as logits (sigmoid 0.5-0.73
+        for pixels in [0, 1]): VaDE's first epoch then spends large gradients relearning the output
+        scale through the encoder too (README, "VaDE's start")."""
+        if not self.decoder_warmup_epochs:
+            return
+        optimizer = engine.make_optimizer("adam", model.decoder.parameters(), self.lr)
+        step = engine.TrainStep(lambda idx: negative_log_likelihood(data[idx], model.decoder(embedding[idx]),
+                                                                    self.likelihood).mean(),
+                                optimizer, self.batch_size)
+        progress = engine.Progress("VaDE decoder warm-up", self.decoder_warmup_epochs, self.verbose)
+        for epoch in range(self.decoder_warmup_epochs):
+            progress.epoch_done(epoch, engine.train_epoch(step, len(data), self.batch_size, generator))
 
     def predict_proba(self, X) -> np.ndarray:
         """q(c|x) = p(c|z) at the posterior mean z."""
