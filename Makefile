@@ -1,6 +1,6 @@
 # make run   : set up .venv (reused while the lock is unchanged) and run the default DAG + report
 # make test  : lint, then the test suite (what CI runs)
-# make paper : the papers' tables (config/paper.yaml); make paper-cpu: its MLP part on a CPU;
+# make paper : the papers' tables (config/paper.yaml); make paper-cpu: its CPU-sized part;
 # make paper-quick: the 2-core CPU variant with cut epochs
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -35,7 +35,7 @@ report: venv
 paper: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile config/paper.yaml
 
-# paper.yaml's MLP methods (DEC, IDEC, DCN, N2D, k-means) at the papers' settings on a CPU
+# paper.yaml's DEC, IDEC, DCN, N2D, k-means (MNIST) and JULE (MNIST-test) at the papers' settings on a CPU
 paper-cpu: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile config/paper_cpu.yaml
 
