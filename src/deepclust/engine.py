@@ -156,10 +156,11 @@ def set_precision(precision: str) -> None:
 
 def autocast(device: torch.device):
     """The context a training step's forward pass runs in: bf16 autocast under
-    set_precision("bf16"), else nothing."""
+    set_precision("bf16"), else nothing. Without autocast's weight-cast cache, which CUDA-graph
+    capture does not allow; re-casting these small networks' weights per call costs little."""
     if _autocast_dtype is None:
         return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=_autocast_dtype)
+    return torch.autocast(device.type, dtype=_autocast_dtype, cache_enabled=False)
 
 
 def make_optimizer(name: str, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0,
