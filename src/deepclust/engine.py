@@ -156,8 +156,9 @@ def set_precision(precision: str) -> None:
 
 def autocast(device: torch.device):
     """The context a training step's forward pass runs in: bf16 autocast under
-    set_precision("bf16"), else nothing. Without autocast's weight-cast cache, which CUDA-graph
-    capture does not allow; re-casting these small networks' weights per call costs little."""
+    set_precision("bf16"), else nothing. Without autocast's weight-cast cache, which torch wants
+    off around CUDA-graph capture (make_graphed_callables' documentation); re-casting these small
+    networks' weights per call costs little."""
     if _autocast_dtype is None:
         return contextlib.nullcontext()
     return torch.autocast(device.type, dtype=_autocast_dtype, cache_enabled=False)
