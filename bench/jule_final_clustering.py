@@ -19,6 +19,7 @@ import yaml
 from deepclust import metrics
 from deepclust.data.images import read_idx
 from deepclust.methods.jule import JULE
+from machine import device_name
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,6 +52,7 @@ def scores(labels):
 
 
 result = {"seed": args.seed, "samples": len(X), "params": params, "threads": args.threads, "device": args.device,
+          "machine": device_name(args.device),
           "seconds": time.perf_counter() - start, "from_scratch": scores(model.labels_),
           "recurrent": scores(model.recurrent_labels_), "history": model.history_,
           "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "date": time.strftime("%Y-%m-%d")}

@@ -1,8 +1,6 @@
 """What the benchmarks ran on, for their JSON: the GPU's or the CPU's model name."""
 
-import os
-import platform
-from pathlib import Path
+from deepclust.provenance import cpu_name
 
 
 def device_name(device: str = "cpu") -> str:
@@ -10,7 +8,4 @@ def device_name(device: str = "cpu") -> str:
     if device.startswith("cuda"):
         import torch
         return torch.cuda.get_device_name(torch.device(device))
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return f"{line.split(':', 1)[1].strip()}, {os.cpu_count()} cores"
-    return platform.processor() or "unknown"
+    return cpu_name()

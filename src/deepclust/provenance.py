@@ -1,4 +1,5 @@
-"""Code fingerprints and config hashes, so that Snakemake reruns exactly what a change touches.
+"""Code fingerprints and config hashes, so that Snakemake reruns exactly what a change touches,
+and the machine a run computed on, for its record.
 
 Snakemake sees changes to a rule's script but not to the modules it imports. A job's params
 therefore carry ``code_fingerprint(...)``: a hash of the given deepclust modules and, found by
@@ -10,6 +11,9 @@ builds a network. This module must stay free of heavy imports: the Snakefile loa
 import ast
 import hashlib
 import json
+import os
+import platform
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -80,3 +84,22 @@ def canonical(value) -> str:
 
 def config_hash(value) -> str:
     return hashlib.sha256(canonical(value).encode()).hexdigest()[:16]
+
+
+@lru_cache(maxsize=None)
+def cpu_name() -> str:
+    """The CPU's model name and the cores this process sees, e.g. "Intel(R) Xeon(R) Processor, 2 cores"."""
+    cpuinfo = Path("/proc/cpuinfo")
+    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
+    model = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()  # SLURM's share
+    return f"{model or platform.processor() or 'unknown CPU'}, {cores} cores"
+
+
+def machine() -> str:
+    """What a run computed on, for run.json: the CPU, plus the GPU when this process used CUDA.
+    Never imports torch (or initialises CUDA) itself, so baselines' records stay cheap."""
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_initialized():
+        return f"{cpu_name()}; GPU {torch.cuda.get_device_name(torch.cuda.current_device())}"
+    return cpu_name()

@@ -1,7 +1,8 @@
 """Finishing a run directory: labels.npy, metrics.json and run.json (the run's key, params and
-tags: dataset, method, seed, config hash, git commit), then the MLflow mirror."""
+tags: dataset, method, seed, config hash, git commit, machine, torch version), then the MLflow mirror."""
 
 import subprocess
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from deepclust import io, tracking
 from deepclust.metrics import evaluate
-from deepclust.provenance import config_hash
+from deepclust.provenance import config_hash, machine
 
 
 @lru_cache(maxsize=None)  # one `git` call per process, not one per run (baselines write 15 runs)
@@ -28,7 +29,8 @@ def write_run_json(run_dir, *, key: str, params: dict, tags: dict, seconds: floa
         "params": params,
         "seconds": seconds,
         "tags": {**{k: str(v) for k, v in tags.items()}, "config_hash": config_hash(params),
-                 "git_commit": git_commit()},
+                 "git_commit": git_commit(), "machine": machine(),
+                 "torch": getattr(sys.modules.get("torch"), "__version__", "not used")},
         "metrics_files": list(metrics_files),
         "history_file": history_file,
         "artifacts": list(artifacts),

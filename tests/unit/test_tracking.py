@@ -53,7 +53,35 @@ def test_write_run_json(tmp_path):
     assert run["tags"]["seed"] == "0"  # tags are strings
     assert run["tags"]["config_hash"] == provenance.config_hash(params)
     assert run["tags"]["git_commit"]
+    assert run["tags"]["machine"] == provenance.cpu_name()  # this process never touched CUDA
+    assert run["tags"]["torch"] == (sys.modules["torch"].__version__ if "torch" in sys.modules else "not used")
     assert run["metrics_files"] == ["metrics.json"] and run["history_file"] == "history.json"
+
+
+def test_cpu_name_names_the_model_and_the_cores_this_process_may_use():
+    name = provenance.cpu_name()
+    model, cores = name.rsplit(", ", 1)
+    assert model and cores == f"{len(os.sched_getaffinity(0))} cores"
+
+
+def test_machine_adds_the_gpu_only_when_this_process_used_cuda(monkeypatch):
+    class FakeCuda:
+        initialized = False
+
+        def is_initialized(self):
+            return self.initialized
+
+        def current_device(self):
+            return 1
+
+        def get_device_name(self, index):
+            return f"NVIDIA H200 #{index}"
+
+    fake_torch = type("FakeTorch", (), {"cuda": FakeCuda(), "__version__": "9.9"})()
+    monkeypatch.setitem(sys.modules, "torch", fake_torch)
+    assert provenance.machine() == provenance.cpu_name()
+    fake_torch.cuda.initialized = True
+    assert provenance.machine() == f"{provenance.cpu_name()}; GPU NVIDIA H200 #1"
 
 
 def test_init_store_is_idempotent(store, tmp_path, info):
