@@ -70,7 +70,9 @@ def main() -> None:
               "epochs_timed": args.epochs, "repeats": args.repeats, "rows": rows,
               ("peak_gpu_memory_gib" if args.device.startswith("cuda") else "peak_rss_gib"): round(peak, 3),
               "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
-    variant = "" if args.device == "cpu" else f"_{args.precision}" + ("_graphs" if args.cuda_graphs else "")
+    # tf32 is a no-op on the CPU, so the CPU's default run keeps the plain name
+    variant = ("" if args.device == "cpu" and args.precision == "tf32" else f"_{args.precision}") + (
+        "_graphs" if args.cuda_graphs else "")
     out = Path(__file__).parent / "results" / f"pretrain_throughput_{args.device.replace(':', '')}{variant}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")

@@ -37,7 +37,8 @@ def pretrained(blobs):
 
 @pytest.fixture
 def restore_precision():
-    """engine.set_precision is process-wide: put torch's TF32 flags and the autocast setting back."""
+    """engine.set_precision is process-wide: put torch's TF32 flags, the autocast setting and
+    the denormal flag (off, torch's default; it has no getter) back."""
     from deepclust import engine
 
     flags = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
@@ -45,3 +46,4 @@ def restore_precision():
     yield
     torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
     engine._autocast_dtype = dtype
+    torch.set_flush_denormal(False)

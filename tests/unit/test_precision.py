@@ -2,9 +2,13 @@
 
 bf16 autocast must reach the forward pass of every training loop (every registered deep
 method and pretraining) while full passes (targets, embeddings, labels) stay float32; tf32 and
-fp32 only switch CUDA's TF32 flags; TrainStep is bit-for-bit the straightforward loop, and its
+fp32 switch CUDA's TF32 flags and the CPU's denormal flushing; TrainStep is bit-for-bit the straightforward loop, and its
 CUDA-graph flag changes nothing off CUDA. The graph itself is checked on a GPU by
 tests/unit/test_gpu.py."""
+
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -31,6 +35,24 @@ def test_set_precision_switches_tf32_and_autocast(precision, tf32, autocast):
     with engine.autocast(x.device):
         out = layer(x)
     assert out.dtype == (autocast or torch.float32)
+    tiny = (torch.tensor([1e-39]) * 1.0).item()  # a denormal float32
+    assert (tiny == 0.0) is (precision != "fp32")
+
+
+def test_the_job_scripts_order_flushes_denormals_on_every_worker_thread():
+    """The CPU flag is per thread and torch's workers copy it when they start: set_threads then
+    set_precision, before any tensor work (the job scripts' order), must reach all of them. A
+    fresh process, since this one's workers exist already."""
+    probe = textwrap.dedent("""
+        import torch
+        from deepclust import engine
+        engine.set_threads(2)
+        engine.set_precision("tf32")
+        x = torch.full((1_000_000,), 1e-39)  # large enough to be split between the threads
+        print(int((x * 1.0 != 0).sum()))
+    """)
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "0"
 
 
 def test_set_precision_names_the_valid_choices():
