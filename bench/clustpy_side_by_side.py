@@ -47,13 +47,13 @@ HIDDEN, EMBEDDING = (500, 500, 2000), 10
 
 def worker_ours(X, method, args):
     """deepclust: pretraining, then DEC or IDEC; returns labels and phase seconds."""
-    import torch
-
+    from deepclust import engine
     from deepclust.methods.dec import DEC
     from deepclust.methods.idec import IDEC
     from deepclust.pretrain import pretrain_autoencoder
 
-    torch.set_num_threads(args.threads)
+    engine.set_threads(args.threads)
+    engine.set_precision("tf32")  # the workflow's default (on the CPU: denormals flushed), before any tensor work
     import torch._dynamo  # noqa: F401  torch.optim imports it at the first step (~1 s): not timed, as for ClustPy
     start = time.perf_counter()
     autoencoder, _ = pretrain_autoencoder(X, hidden_dims=HIDDEN, embedding_dim=EMBEDDING, epochs=args.pretrain_epochs,
