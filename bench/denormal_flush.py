@@ -17,28 +17,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 ONE_RUN = """
-import json, sys, time
+import json, sys
 import numpy as np
-import torch
 from deepclust import engine
 from deepclust.data.images import read_idx
-from deepclust.pretrain import pretrain_autoencoder
+from pretrain_throughput import timed_pretraining
 precision, optimizer, epochs, threads, mnist = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 engine.set_threads(threads)
 engine.set_precision(precision)  # before any tensor work, as the job scripts do
 X, _, _ = read_idx(mnist, {}, splits=("train", "t10k"))
 X = X.reshape(len(X), -1).astype(np.float32) / 255
-stamps = [time.perf_counter()]
-
-class Clock(engine.Checkpoint):  # called at every epoch end; saves nothing
-    def epoch_end(self, epoch, state):
-        stamps.append(time.perf_counter())
-
 settings = {"optimizer": "sgd", "lr": 1.0, "momentum": 0.9} if optimizer == "sgd" else {"optimizer": "adam", "lr": 1e-3}
-_, history = pretrain_autoencoder(X, epochs=epochs, batch_size=256, device="cpu", random_state=0, verbose=False,
-                                  checkpoint=Clock(), **settings)
-print(json.dumps({"epoch_seconds": [b - a for a, b in zip(stamps, stamps[1:])],
-                  "losses": [row["loss"] for row in history]}))
+seconds, history = timed_pretraining(X, epochs, batch_size=256, **settings)
+print(json.dumps({"epoch_seconds": seconds, "losses": [row["loss"] for row in history]}))
 """
 
 
@@ -57,8 +48,8 @@ def main() -> None:
     for _ in range(args.repeats):
         for precision in runs:
             out = subprocess.run([sys.executable, "-c", ONE_RUN, precision, args.optimizer, str(args.epochs),
-                                  str(args.threads), str(args.mnist)],
-                                 capture_output=True, text=True, check=True, cwd=ROOT)
+                                  str(args.threads), str(args.mnist.resolve())],
+                                 capture_output=True, text=True, check=True, cwd=Path(__file__).parent)
             runs[precision].append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(precision, [round(s, 1) for s in runs[precision][-1]["epoch_seconds"]], flush=True)
     summary = {}

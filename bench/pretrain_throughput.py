@@ -22,9 +22,9 @@ from deepclust.pretrain import pretrain_autoencoder
 from machine import device_name
 
 
-def epoch_seconds(X, batch_size, epochs, device, cuda_graphs=False) -> list[float]:
-    """Seconds of each epoch after the first, timed by the history's per-epoch wall clock."""
-    stamps = []
+def timed_pretraining(X, epochs, device="cpu", **settings) -> tuple[list[float], list[dict]]:
+    """Pretrain from seed 0; return every epoch's wall-clock seconds and the loss history."""
+    stamps = [time.perf_counter()]
 
     class Clock(engine.Checkpoint):  # called at every epoch end; saves nothing
         def epoch_end(self, epoch, state):
@@ -32,9 +32,15 @@ def epoch_seconds(X, batch_size, epochs, device, cuda_graphs=False) -> list[floa
                 torch.cuda.synchronize()
             stamps.append(time.perf_counter())
 
-    pretrain_autoencoder(X, epochs=epochs + 1, batch_size=batch_size, device=device, random_state=0,
-                         verbose=False, cuda_graphs=cuda_graphs, checkpoint=Clock())
-    return [b - a for a, b in zip(stamps, stamps[1:])]
+    _, history = pretrain_autoencoder(X, epochs=epochs, device=device, random_state=0, verbose=False,
+                                      checkpoint=Clock(), **settings)
+    return [b - a for a, b in zip(stamps, stamps[1:])], history
+
+
+def epoch_seconds(X, batch_size, epochs, device, cuda_graphs=False) -> list[float]:
+    """Seconds of each of ``epochs`` epochs after a first, untimed one."""
+    seconds, _ = timed_pretraining(X, epochs + 1, device, batch_size=batch_size, cuda_graphs=cuda_graphs)
+    return seconds[1:]
 
 
 def main() -> None:
@@ -70,7 +76,7 @@ def main() -> None:
               "epochs_timed": args.epochs, "repeats": args.repeats, "rows": rows,
               ("peak_gpu_memory_gib" if args.device.startswith("cuda") else "peak_rss_gib"): round(peak, 3),
               "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
-    # tf32 is a no-op on the CPU, so the CPU's default run keeps the plain name
+    # the default precision keeps the plain name on the CPU
     variant = ("" if args.device == "cpu" and args.precision == "tf32" else f"_{args.precision}") + (
         "_graphs" if args.cuda_graphs else "")
     out = Path(__file__).parent / "results" / f"pretrain_throughput_{args.device.replace(':', '')}{variant}.json"
