@@ -29,6 +29,7 @@ SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 WORKFLOW_PATHS = ["Snakefile", "workflow", "config", "profiles", "envs", "src"]
 FULL_RUN_TIMEOUT = 1800  # seconds; the tiny run takes a few minutes on two busy cores
 DRY_RUN_TIMEOUT = 300
+NO_SLURM = Path(__file__).resolve().parent / "no_slurm"  # a failing scontrol, see its comment
 
 DATASET = "digits"
 N_SAMPLES = 300
@@ -105,9 +106,12 @@ def read_config(workdir: Path) -> dict:
     return yaml.safe_load(config_path(workdir).read_text())
 
 
-def snakemake_env(workdir: Path) -> dict:
+def snakemake_env(workdir: Path, slurm: bool = False) -> dict:
+    """``slurm``: keep SLURM's own scontrol on PATH; otherwise a stub that fails at once (see it)."""
     env = dict(os.environ)
     env.pop("MLFLOW_TRACKING_URI", None)  # the default sqlite store under results/
+    if not slurm:
+        env["PATH"] = f"{NO_SLURM}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(workdir / "src")  # the copy's library, not the checkout's
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
         env.setdefault(var, "1")  # two cores: no oversubscription inside jobs

@@ -66,7 +66,7 @@ def slurm_run(slurm, tmp_path_factory):
     # this test cluster has no accounting: squeue for job status, and a short first wait
     command = ["timeout", "-s", "KILL", str(TIMEOUT), str(SNAKEMAKE), "--profile", "profiles/slurm",
                "--slurm-status-command", "squeue", "--slurm-init-seconds-before-status-checks", "2"]
-    env = snakemake_env(workdir)
+    env = snakemake_env(workdir, slurm=True)
     env["MLFLOW_TRACKING_URI"] = f"sqlite:///{workdir}/results/mlflow-unused.db"
     done = subprocess.run(command, cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if done.returncode != 0:
@@ -109,5 +109,5 @@ def test_a_second_run_plans_nothing(slurm_run):
     """...also without MLFLOW_TRACKING_URI: the profile must not require it."""
     workdir, _ = slurm_run
     dry = subprocess.run(["timeout", "-s", "KILL", "300", str(SNAKEMAKE), "--profile", "profiles/slurm", "-n"],
-                         cwd=workdir, env=snakemake_env(workdir), capture_output=True, text=True)
+                         cwd=workdir, env=snakemake_env(workdir, slurm=True), capture_output=True, text=True)
     assert "Nothing to be done" in dry.stdout, dry.stdout[-3000:] + dry.stderr[-2000:]
