@@ -1,0 +1,49 @@
+"""What a finished run's clusters hold: each cluster's two largest classes, each class's accuracy
+under the best one-to-one matching, and the accuracy without chosen classes. For explaining a gap
+to a paper (e.g. InfoGAN's categories splitting 4s and 9s by style instead of by digit).
+
+    .venv/bin/python bench/cluster_composition.py results/runs/mnist/infogan/seed0 \
+        --data results/data/mnist.npz --without 4 9
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from deepclust.metrics import best_matching, contingency
+
+
+def composition(y_true: np.ndarray, y_pred: np.ndarray, without: list[int]) -> dict:
+    counts, pred_ids, true_ids = contingency(y_true, y_pred)
+    mapping = best_matching(y_true, y_pred)
+    correct = np.array([mapping.get(int(c)) == t for c, t in zip(y_pred, y_true)])
+    clusters = []
+    for row, cluster in zip(counts, pred_ids):
+        top = np.argsort(-row)[:2]
+        clusters.append({"cluster": int(cluster), "size": int(row.sum()), "matched_class": mapping.get(int(cluster)),
+                         "top_classes": [int(true_ids[i]) for i in top],
+                         "top_shares": [round(float(row[i] / row.sum()), 3) for i in top]})
+    kept = ~np.isin(y_true, without)
+    return {"acc": float(correct.mean()),
+            "acc_per_class": {int(t): round(float(correct[y_true == t].mean()), 4) for t in true_ids},
+            "without": without, "acc_without": float(correct[kept].mean()) if kept.any() else None,
+            "clusters": clusters}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run_dir", type=Path, help="a run folder holding labels.npy")
+    parser.add_argument("--data", type=Path, required=True, help="the prepared dataset (.npz with y)")
+    parser.add_argument("--without", type=int, nargs="*", default=[], help="classes left out of acc_without")
+    args = parser.parse_args()
+    y_true = np.load(args.data)["y"]
+    y_pred = np.load(args.run_dir / "labels.npy")
+    if len(y_true) != len(y_pred):
+        raise SystemExit(f"{args.run_dir}/labels.npy has {len(y_pred)} labels, {args.data} {len(y_true)} samples")
+    print(json.dumps(composition(y_true, y_pred, args.without), indent=1))
+
+
+if __name__ == "__main__":
+    main()
