@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from deepclust import methods
+from deepclust import engine, methods
 from deepclust.metrics import cluster_accuracy
 from deepclust.nn import autoencoder
 from deepclust.nn.autoencoder import ConvAutoencoder
@@ -183,8 +183,7 @@ def test_dcec_without_autoencoder_pretrains_a_cae_of_the_image_shape(digits):
 
 def test_dcec_resumed_mid_run_equals_an_uninterrupted_run(tmp_path, digits, pretrained_cae):
     """The workflow's job passes a checkpoint to every method that supports one (DCEC inherits it
-    from IDEC); DCEC's own fit once refused the argument, which only paper.yaml's DCEC job showed."""
-    from deepclust import engine
+    from IDEC); DCEC's own fit once dropped the argument, which only paper.yaml's DCEC job showed."""
     X, _ = digits
     settings = dict(autoencoder=pretrained_cae[0], batch_size=256, update_interval=5, tol=0.0, n_init=2,
                     device="cpu", random_state=0)

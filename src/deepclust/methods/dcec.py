@@ -6,7 +6,6 @@ their spatial structure. Paper settings: gamma 0.1, Adam lr 0.001, batch 256, up
 140, tol 0.001, CAE pretrained 200 epochs.
 """
 
-from deepclust import engine
 from deepclust.methods.idec import IDEC
 from deepclust.nn.autoencoder import ConvAutoencoder
 
@@ -31,8 +30,9 @@ class DCEC(IDEC):
         return {"kind": "cae", "filters": self.filters, "image_shape": self.image_shape,
                 "embedding_dim": self.embedding_dim}
 
-    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
+    def _start(self, X):
+        # checked where the autoencoder is taken, so DCEC keeps the shared fit (and its checkpoint)
         if self.autoencoder is not None and not isinstance(self.autoencoder, ConvAutoencoder):
             raise ValueError(f"DCEC needs a convolutional autoencoder (net kind cae), got "
                              f"{type(self.autoencoder).__name__}; use IDEC for fully connected ones")
-        return super().fit(X, y, checkpoint=checkpoint)
+        return super()._start(X)
