@@ -21,10 +21,10 @@ def composition(y_true: np.ndarray, y_pred: np.ndarray, without: list[int]) -> d
     correct = np.array([mapping.get(int(c)) == t for c, t in zip(y_pred, y_true)])
     clusters = []
     for row, cluster in zip(counts, pred_ids):
-        top = np.argsort(-row)[:2]
-        clusters.append({"cluster": int(cluster), "size": int(row.sum()), "matched_class": mapping.get(int(cluster)),
+        top, size = np.argsort(-row)[:2], row.sum()
+        clusters.append({"cluster": int(cluster), "size": int(size), "matched_class": mapping.get(int(cluster)),
                          "top_classes": [int(true_ids[i]) for i in top],
-                         "top_shares": [round(float(row[i] / row.sum()), 3) for i in top]})
+                         "top_shares": [round(float(row[i] / size), 3) for i in top]})
     kept = ~np.isin(y_true, without)
     return {"acc": float(correct.mean()),
             "acc_per_class": {int(t): round(float(correct[y_true == t].mean()), 4) for t in true_ids},
