@@ -49,6 +49,9 @@ def datasets_config(mirror, labelled_csv, unlabelled_csv):
         },
         "methods": {
             "dec": {"algorithm": "dec", "net": "ae", "params": dict(TINY_PARAMS)},
+            # DCEC's job-to-method interface (checkpoint, conv net) has no other DAG test
+            "dcec": {"algorithm": "dcec", "net": "cae", "datasets": ["mnist_test"],
+                     "params": dict(TINY_PARAMS)},
             "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
             "kmeans-ae": {"algorithm": "kmeans", "features": "ae"},
         },
@@ -91,6 +94,16 @@ def test_dataset_net_replaces_the_methods_net(datasets_run):
     assert sorted(p.name for p in (pretrain / "regions").iterdir()) == ["ae"]
     embedding = np.load(datasets_run / "results/runs/mnist_test/dec/seed0/embedding.npy")
     assert embedding.shape == (300, 4)  # the cae's embedding_dim, not the ae's 3
+
+
+def test_dcec_fine_tunes_the_datasets_conv_autoencoder(datasets_run):
+    import json
+
+    run = datasets_run / "results/runs/mnist_test/dcec/seed0"
+    assert np.load(run / "embedding.npy").shape == (300, 4)
+    assert len(np.load(run / "labels.npy")) == 300
+    assert 0.0 < json.loads((run / "metrics.json").read_text())["acc"] <= 1.0
+    assert not (datasets_run / "results/runs/regions/dcec").exists()  # listed for mnist_test only
 
 
 def test_labelled_and_unlabelled_user_files(datasets_run):
@@ -160,6 +173,7 @@ def test_network_features_run_on_the_gpu_and_their_weights_have_their_own_rule(t
         "cifar10_resnet50": {"source": "cifar10", "features": "resnet50", "n_clusters": 10},
         "cifar10_pixels": {"source": "cifar10", "n_clusters": 10},
     }
+    del config["methods"]["dcec"]  # it lists mnist_test
     write_config(workdir, config)
 
     result = run_snakemake(workdir, "-n")
