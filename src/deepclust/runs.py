@@ -1,5 +1,5 @@
 """Finishing a run directory: labels.npy, metrics.json and run.json (the run's key, params and
-tags: dataset, method, seed, config hash, git commit, machine, torch version), then the MLflow mirror."""
+tags: dataset, method, seed, config hash, git commit and whether tracked files differ from it, machine, torch version), then the MLflow mirror."""
 
 import subprocess
 import sys
@@ -14,12 +14,19 @@ from deepclust.provenance import config_hash, machine
 
 
 @lru_cache(maxsize=None)  # one `git` call per process, not one per run (baselines write 15 runs)
-def git_commit(cwd=".") -> str:
+def git_state(cwd=".") -> tuple:
+    """(commit, dirty): HEAD's hash and "yes" when tracked files differ from it, so a run made
+    from uncommitted edits does not pass for the commit ("unknown", "unknown" outside a repo)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or "unknown"
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=cwd, capture_output=True, text=True, timeout=10)
+        if head.returncode != 0:
+            return "unknown", "unknown"
+        changes = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=cwd,
+                                 capture_output=True, text=True, timeout=30)
+        dirty = "unknown" if changes.returncode != 0 else ("yes" if changes.stdout.strip() else "no")
+        return head.stdout.strip(), dirty
     except (OSError, subprocess.SubprocessError):
-        return "unknown"
+        return "unknown", "unknown"
 
 
 def write_run_json(run_dir, *, key: str, params: dict, tags: dict, seconds: float,
@@ -29,7 +36,7 @@ def write_run_json(run_dir, *, key: str, params: dict, tags: dict, seconds: floa
         "params": params,
         "seconds": seconds,
         "tags": {**{k: str(v) for k, v in tags.items()}, "config_hash": config_hash(params),
-                 "git_commit": git_commit(), "machine": machine(),
+                 "git_commit": git_state()[0], "git_dirty": git_state()[1], "machine": machine(),
                  "torch": getattr(sys.modules.get("torch"), "__version__", "not used")},
         "metrics_files": list(metrics_files),
         "history_file": history_file,

@@ -52,10 +52,27 @@ def test_write_run_json(tmp_path):
     assert run["key"] == "digits/dec/seed0" and run["seconds"] == 1.5 and run["params"] == params
     assert run["tags"]["seed"] == "0"  # tags are strings
     assert run["tags"]["config_hash"] == provenance.config_hash(params)
-    assert run["tags"]["git_commit"]
+    assert run["tags"]["git_commit"] and run["tags"]["git_dirty"] in ("yes", "no", "unknown")
     assert run["tags"]["machine"] == provenance.cpu_name()  # this process never touched CUDA
     assert run["tags"]["torch"] == (sys.modules["torch"].__version__ if "torch" in sys.modules else "not used")
     assert run["metrics_files"] == ["metrics.json"] and run["history_file"] == "history.json"
+
+
+def test_git_state_says_when_tracked_files_differ_from_the_commit(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+
+    assert runs.git_state.__wrapped__(str(tmp_path)) == ("unknown", "unknown")  # not a repository
+    git("init", "-q")
+    (tmp_path / "method.py").write_text("lr = 0.1\n")
+    git("add", "method.py")
+    git("commit", "-qm", "first")
+    (tmp_path / "results.npy").write_text("untracked output")
+    commit, dirty = runs.git_state.__wrapped__(str(tmp_path))
+    assert len(commit) == 40 and dirty == "no"  # untracked files (results) do not count
+    (tmp_path / "method.py").write_text("lr = 0.2\n")
+    assert runs.git_state.__wrapped__(str(tmp_path)) == (commit, "yes")
 
 
 def test_cpu_name_names_the_model_and_the_cores_this_process_may_use():
