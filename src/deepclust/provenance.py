@@ -5,7 +5,9 @@ Snakemake sees changes to a rule's script but not to the modules it imports. A j
 therefore carry ``code_fingerprint(...)``: a hash of the given deepclust modules and, found by
 reading their ``import`` statements (never importing them), every deepclust module they use.
 Editing methods/dec.py changes DEC's fingerprint only; editing nn/ changes everything that
-builds a network. This module must stay free of heavy imports: the Snakefile loads it.
+builds a network. The hash is of the code's syntax tree without docstrings, so editing comments,
+docstrings or layout reruns nothing and keeps a long training's checkpoint. This module must stay
+free of heavy imports: the Snakefile loads it.
 """
 
 import ast
@@ -68,12 +70,24 @@ def dependency_files(*roots: str | Path) -> list[Path]:
     return sorted(seen)
 
 
+@lru_cache(maxsize=None)  # the Snakefile fingerprints every job: parse each source text once
+def code_without_docs(source: str) -> str:
+    """The code's syntax tree without comments, docstrings and layout (line numbers), as text."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.dump(tree)
+
+
 def code_fingerprint(*roots: str | Path) -> str:
-    """Short hash of the sources of ``roots`` and their deepclust imports (path-independent)."""
+    """Short hash of the code of ``roots`` and their deepclust imports (path-independent)."""
     digest = hashlib.sha256()
     for path in dependency_files(*roots):
         name = path.relative_to(PACKAGE_ROOT).as_posix() if path.is_relative_to(PACKAGE_ROOT) else path.name
-        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(name.encode() + b"\0" + code_without_docs(path.read_text()).encode() + b"\0")
     return digest.hexdigest()[:16]
 
 

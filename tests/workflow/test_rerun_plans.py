@@ -42,11 +42,11 @@ def run_files(method):
     return f"results/runs/{DATASET}/{method}/"
 
 
-def append_comment(workdir, module):
+def append_code(workdir, module, text="\nEDITED = True  # code the run never uses, but code\n"):
     path = workdir / "src" / "deepclust" / module
     assert path.is_file(), path
     with open(path, "a") as f:
-        f.write("\n# an edit that changes no behaviour\n")
+        f.write(text)
 
 
 def reversed_keys(mapping):
@@ -86,7 +86,7 @@ def test_dec_hyperparameter_reruns_dec_and_what_reads_it(finished_copy):
 
 def test_editing_dec_module_reruns_dec_and_idec(finished_copy):
     """IDEC subclasses DEC: its code fingerprint includes methods/dec.py."""
-    append_comment(finished_copy, "methods/dec.py")
+    append_code(finished_copy, "methods/dec.py")
     planned, result = plan(finished_copy)
     assert planned.of_rule("cluster_deep") == deep("dec", "idec"), result.tail(200)
     assert_no_upstream_work(planned, result)
@@ -94,8 +94,19 @@ def test_editing_dec_module_reruns_dec_and_idec(finished_copy):
     assert {f"{FIGURES}/embedding_dec.png", f"{FIGURES}/embedding_idec.png"} <= planned.outputs
 
 
+def test_editing_comments_and_docstrings_plans_nothing(finished_copy):
+    """They change no result, so a long training's outputs and checkpoint stay valid."""
+    append_code(finished_copy, "nn/autoencoder.py", "\n# a comment\n")
+    dec = finished_copy / "src" / "deepclust" / "methods" / "dec.py"
+    source = dec.read_text()
+    assert source.startswith('"""DEC: Deep Embedded Clustering')
+    dec.write_text(source.replace('"""DEC: Deep Embedded Clustering', '"""DEC, deep embedded clustering', 1))
+    planned, result = plan(finished_copy)
+    assert NOTHING_TO_BE_DONE in result.output and planned.jobs == set(), result.tail(200)
+
+
 def test_editing_dcn_module_reruns_dcn_only(finished_copy):
-    append_comment(finished_copy, "methods/dcn.py")
+    append_code(finished_copy, "methods/dcn.py")
     planned, result = plan(finished_copy)
     assert planned.of_rule("cluster_deep") == deep("dcn"), result.tail(200)
     assert_no_upstream_work(planned, result)
@@ -103,7 +114,7 @@ def test_editing_dcn_module_reruns_dcn_only(finished_copy):
 
 
 def test_editing_the_autoencoder_reruns_pretraining_and_deep_methods(finished_copy):
-    append_comment(finished_copy, "nn/autoencoder.py")
+    append_code(finished_copy, "nn/autoencoder.py")
     planned, result = plan(finished_copy)
     assert pretrain() | deep(*DEEP_METHODS) <= planned.jobs, result.tail(200)
     # and the baselines that cluster the pretrained embedding or its UMAP
@@ -111,7 +122,7 @@ def test_editing_the_autoencoder_reruns_pretraining_and_deep_methods(finished_co
 
 
 def test_editing_the_autoencoder_does_not_rerun_dataset_preparation(finished_copy):
-    append_comment(finished_copy, "nn/autoencoder.py")
+    append_code(finished_copy, "nn/autoencoder.py")
     planned, result = plan(finished_copy)
     assert not planned.of_rule("prepare_dataset"), result.tail(200)
 
