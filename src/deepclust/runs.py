@@ -1,5 +1,6 @@
 """Finishing a run directory: labels.npy, metrics.json and run.json (the run's key, params and
-tags: dataset, method, seed, config hash, git commit and whether tracked files differ from it, machine, torch version), then the MLflow mirror."""
+tags: dataset, method, seed, config hash, git commit and whether tracked files differ from it,
+machine, torch version), then the MLflow mirror."""
 
 import subprocess
 import sys
