@@ -29,7 +29,9 @@ triplet loss. Each partially unrolled period merges clusters, then trains the CN
   (``final_clustering="from_scratch"``). ``final_clustering="recurrent"`` keeps the recurrent
   process's own last clusters instead (always in ``recurrent_labels_``): on full MNIST the
   periods reached ACC 0.961 at 11 clusters while the re-clustering from scratch collapsed to
-  0.504. ``history_`` has the recurrent process, one row per period.
+  0.504: a few outlier micro-clusters with almost no mutual links keep the lowest affinities, so
+  the last merges join digits instead (bench/jule_tail.py). ``history_`` has the recurrent
+  process, one row per period.
 
 Differences from the authors' code, both for memory and exactness: W is a sparse matrix
 (n * K_s entries) where theirs is dense n x n, and affinities are updated exactly after every

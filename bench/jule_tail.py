@@ -1,0 +1,69 @@
+"""Why JULE's from-scratch re-clustering collapses on all 70,000 MNIST images: the last merges of
+the graph-degree-linkage agglomeration (jule.cluster_from_scratch's steps) on L2-normalised raw
+pixels, traced at given cluster counts (sizes, NMI, ACC), then every cluster alive at --inspect
+clusters with its best affinity. Writes bench/results/jule_tail.json.
+
+    .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --threads 1
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import normalized_mutual_info_score
+
+from deepclust.methods import jule
+from deepclust.metrics import cluster_accuracy
+from jule_agglomeration import mnist
+from machine import device_name
+
+TRACE_AT = (2000, 1000, 500, 200, 100, 50, 30, 20, 15, 12, 11, 10)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mnist", type=Path, required=True, help="folder holding MNIST's four .gz files")
+    parser.add_argument("--samples", type=int, default=70000, help="the last N of the 70,000 images")
+    parser.add_argument("--inspect", type=int, default=15, help="list every cluster alive at this count")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "jule_tail.json")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    X, y = mnist(args.mnist)
+    X, y = X[-args.samples:], y[-args.samples:]
+    X = X / np.linalg.norm(X, axis=1, keepdims=True)
+    start = time.perf_counter()
+
+    # cluster_from_scratch, step by step
+    distances, indices = jule.nearest_neighbours(torch.as_tensor(X), 20)
+    clusters = jule.Agglomeration(jule.sample_affinity(distances, indices), jule.initial_clusters(indices[:, 0]),
+                                  X, n_cluster_neighbors=5)
+    initial = clusters.n_clusters
+    clusters.absorb_isolated(10)
+    trace, inspected = [], []
+    while clusters.n_clusters > 10:
+        clusters.run(1)
+        if clusters.n_clusters in TRACE_AT:
+            labels = np.unique(clusters.labels, return_inverse=True)[1]
+            trace.append({"clusters": clusters.n_clusters,
+                          "largest_sizes": np.sort(clusters.sizes[clusters.alive])[::-1][:12].astype(int).tolist(),
+                          "nmi": round(float(normalized_mutual_info_score(y, labels)), 4),
+                          "acc": round(cluster_accuracy(y, labels), 4)})
+            print(trace[-1], flush=True)
+        if clusters.n_clusters == args.inspect:
+            for c in np.flatnonzero(clusters.alive):
+                best = max((clusters.affinity(c, b) for b in clusters.neighbours(c)), default=0.0)
+                small = clusters.sizes[c] < 100
+                inspected.append({"size": int(clusters.sizes[c]), "best_affinity": best,
+                                  "digits": y[clusters.members[c]].tolist() if small else None})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"machine": device_name(), "threads": args.threads, "samples": args.samples,
+                                    "initial_clusters": initial, "seconds": round(time.perf_counter() - start),
+                                    "trace": trace, f"alive_at_{args.inspect}": inspected}, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
