@@ -54,9 +54,8 @@ def main():
     clusters.absorb_isolated(10)
     trace, inspected = [], []
     while clusters.n_clusters > 10:
-        clusters.run(1)
+        labels = clusters.run(1)
         if clusters.n_clusters in TRACE_AT:
-            labels = np.unique(clusters.labels, return_inverse=True)[1]
             trace.append({"clusters": clusters.n_clusters,
                           "largest_sizes": np.sort(clusters.sizes[clusters.alive])[::-1][:12].astype(int).tolist(),
                           "nmi": round(float(normalized_mutual_info_score(y, labels)), 4),

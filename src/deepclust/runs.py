@@ -32,12 +32,13 @@ def git_state(cwd=".") -> tuple:
 
 def write_run_json(run_dir, *, key: str, params: dict, tags: dict, seconds: float,
                    metrics_files=("metrics.json",), history_file=None, artifacts=()) -> None:
+    commit, dirty = git_state()
     io.save_json(Path(run_dir) / "run.json", {
         "key": key,
         "params": params,
         "seconds": seconds,
         "tags": {**{k: str(v) for k, v in tags.items()}, "config_hash": config_hash(params),
-                 "git_commit": git_state()[0], "git_dirty": git_state()[1], "machine": machine(),
+                 "git_commit": commit, "git_dirty": dirty, "machine": machine(),
                  "torch": getattr(sys.modules.get("torch"), "__version__", "not used")},
         "metrics_files": list(metrics_files),
         "history_file": history_file,
