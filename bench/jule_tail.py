@@ -1,13 +1,15 @@
 """Why JULE's from-scratch re-clustering collapses on all 70,000 MNIST images: the last merges of
 the graph-degree-linkage agglomeration (jule.cluster_from_scratch's steps) on L2-normalised raw
-pixels, traced at given cluster counts (sizes, NMI, ACC), then every cluster alive at --inspect
-clusters with its best affinity. With --size-floor F it then reruns the merges with a remedy
-that is ours, not the authors' (not in deepclust yet): clusters under F * n / 10 images count as
-outliers, and once ten larger ones remain and the best merge would join two of them, merging
-stops and each outlier joins its best-affinity larger neighbour (else the nearest mean).
-Writes bench/results/jule_tail.json.
+pixels (or, with --features, a JULE run's embedding.npy), traced at given cluster counts (sizes,
+NMI, ACC), then every cluster alive at --inspect clusters with its best affinity. With
+--size-floor F it then reruns the merges with JULE's ``outlier_fraction`` F, a remedy that is
+ours, not the authors': clusters under F * n / 10 images count as outliers, and once ten larger
+ones remain and the best merge would join two of them, merging stops and each outlier joins its
+best-affinity larger neighbour (else the nearest larger mean). Writes bench/results/jule_tail.json.
 
     .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --threads 1 --size-floor 0.01
+    .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --threads 1 --size-floor 0.01 \
+        --features results/runs/mnist/jule/seed0/embedding.npy --out bench/results/jule_tail_embedding.json
 """
 
 import argparse
@@ -31,6 +33,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mnist", type=Path, required=True, help="folder holding MNIST's four .gz files")
     parser.add_argument("--samples", type=int, default=70000, help="the last N of the 70,000 images")
+    parser.add_argument("--features", type=Path, help="cluster these (n x d .npy, MNIST's order) instead of pixels")
     parser.add_argument("--inspect", type=int, default=15, help="list every cluster alive at this count")
     parser.add_argument("--size-floor", type=float, help="also run the outlier remedy with this fraction")
     parser.add_argument("--threads", type=int, default=1)
@@ -38,8 +41,13 @@ def main():
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     X, y = mnist(args.mnist)
+    if args.features is not None:  # a run's embedding, already L2-normalised by JULE's network
+        X = np.load(args.features)
+        if len(X) != len(y):
+            raise SystemExit(f"{args.features} has {len(X)} rows; MNIST has {len(y)} images")
+    else:
+        X = X / np.linalg.norm(X, axis=1, keepdims=True)
     X, y = X[-args.samples:], y[-args.samples:]
-    X = X / np.linalg.norm(X, axis=1, keepdims=True)
     start = time.perf_counter()
 
     # cluster_from_scratch, step by step
@@ -68,6 +76,7 @@ def main():
                 inspected.append({"size": int(clusters.sizes[c]), "best_affinity": best,
                                   "digits": y[clusters.members[c]].tolist() if small else None})
     result = {"machine": device_name(), "threads": args.threads, "samples": args.samples,
+              "features": str(args.features or "L2-normalised pixels"),
               "initial_clusters": initial, "seconds": round(time.perf_counter() - start),
               "trace": trace, f"alive_at_{args.inspect}": inspected}
     if args.size_floor is not None:
@@ -78,24 +87,10 @@ def main():
 
 
 def with_size_floor(clusters, y, floor, target=10):
-    """The remedy described at the top, down to ``target`` clusters: its ACC and NMI."""
+    """cluster_from_scratch's merges with the remedy described at the top: ACC, NMI, sizes."""
     clusters.absorb_isolated(target)
-    while clusters.n_clusters > target:
-        a = int(np.argmax(clusters.score))
-        b = int(clusters.partner[a])
-        large = int((clusters.sizes[clusters.alive] >= floor).sum())
-        if large == target and b >= 0 and min(clusters.sizes[a], clusters.sizes[b]) >= floor:
-            break
-        clusters.run(1)
-    stopped_at = clusters.n_clusters
-    for c in np.flatnonzero(clusters.alive & (clusters.sizes < floor)):
-        if clusters.n_clusters <= target:
-            break
-        larger = [b for b in clusters.neighbours(c) if clusters.sizes[b] >= floor]
-        partner = max(larger, key=lambda b: clusters.affinity(c, b)) if larger else clusters._nearest_mean(c)
-        clusters.merge(c, partner)
-    labels = np.unique(clusters.labels, return_inverse=True)[1]
-    return {"floor_images": floor, "stopped_at": stopped_at, "clusters": clusters.n_clusters,
+    labels = clusters.run(clusters.n_clusters - target, target, outlier_size=floor)
+    return {"floor_images": floor, "clusters": clusters.n_clusters, "sizes": np.bincount(labels).tolist(),
             "acc": round(cluster_accuracy(y, labels), 4),
             "nmi": round(float(normalized_mutual_info_score(y, labels)), 4)}
 

@@ -207,6 +207,60 @@ def test_agglomerate_merges_eta_of_the_clusters_per_period():
     assert len(np.unique(after)) == 40  # never below the target
 
 
+def groups_with_outliers():
+    """Groups A, B, C of 10 samples (all linked inside, W = 1) in a chain A - B - C (one mutual
+    link of 1e-3 each), and three outlier pairs: P1 linked to A and P2 to C by 1e-6 each way, P3
+    linked to nothing; P3's features lie next to B's. Starting clusters: the groups and pairs."""
+    sizes = [10, 10, 10, 2, 2, 2]
+    labels = np.repeat(np.arange(6), sizes)
+    first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    W = np.zeros((36, 36))
+    for c, size in enumerate(sizes):
+        W[first[c]:first[c] + size, first[c]:first[c] + size] = 1
+    np.fill_diagonal(W, 0)
+    for (a, b), weight in {(0, 1): 1e-3, (1, 2): 1e-3, (0, 3): 1e-6, (2, 4): 1e-6}.items():
+        W[first[a], first[b]] = W[first[b], first[a]] = weight
+    features = np.array([[0.0], [10.0], [20.0], [-30.0], [50.0], [11.0]])[labels]
+    return sp.csr_matrix(W), labels, features
+
+
+def test_outlier_pairs_take_final_places_in_the_authors_merges():
+    W, labels, features = groups_with_outliers()
+    clusters = Agglomeration(W, labels, features)
+    clusters.absorb_isolated(minimum=3)  # P3 has no links: it joins B, the nearest mean
+    assert clusters.labels[34] == clusters.labels[10]
+    final = clusters.run(2)  # the chain's links outrank the outliers': A, B and C end as one
+    assert len(np.unique(final[:30])) == 1 and len({final[0], final[30], final[32]}) == 3
+
+
+def test_outlier_size_stops_before_joining_final_clusters_and_attaches_the_outliers():
+    W, labels, features = groups_with_outliers()
+    clusters = Agglomeration(W, labels, features)
+    final = clusters.run(5, target=3, outlier_size=3)
+    assert clusters.n_clusters == 3
+    groups = [final[0], final[10], final[20]]
+    assert len(set(groups)) == 3  # no two groups joined
+    # each pair joins the group it has links with; P3, with none, the nearest mean (B)
+    assert final[30] == groups[0] and final[32] == groups[2] and final[34] == groups[1]
+    assert sorted(np.bincount(final)) == [12, 12, 12]
+
+
+def test_outlier_size_changes_nothing_without_outliers_or_final_clusters():
+    W, labels, features = groups_with_outliers()
+    # a floor no cluster reaches: no large clusters, so the authors' merges
+    authors = Agglomeration(W, labels, features).run(5, target=3)
+    assert np.array_equal(Agglomeration(W, labels, features).run(5, target=3, outlier_size=100), authors)
+    clusters = Agglomeration(W, labels, features)
+    clusters.attach_outliers(100)
+    assert clusters.n_clusters == 6
+    # blobs without outliers: the same clusters with a floor as without
+    X, _ = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
+    X = X.astype(np.float32)
+    plain = jule.cluster_from_scratch(X, 3, n_neighbors=10, n_cluster_neighbors=5)
+    floored = jule.cluster_from_scratch(X, 3, n_neighbors=10, n_cluster_neighbors=5, outlier_size=0.01 * 300 / 3)
+    assert np.array_equal(plain, floored)
+
+
 # --- the network --------------------------------------------------------------------------------
 
 def layers(module, kind):
@@ -286,6 +340,7 @@ def test_training_changes_the_network(digits):
     ({"n_cluster_neighbors": 1}, "n_cluster_neighbors must be an integer >= 2"),
     ({"margin": 0}, "margin must be > 0"),
     ({"final_clustering": "kmeans"}, "final_clustering must be one of from_scratch, recurrent; got 'kmeans'"),
+    ({"outlier_fraction": 1.0}, r"outlier_fraction must be in \[0, 1\); got 1.0"),
 ])
 def test_bad_parameters_are_refused(digits, params, message):
     with pytest.raises(ValueError, match=message):
@@ -302,3 +357,13 @@ def test_final_clustering_recurrent_keeps_the_last_periods_clusters(fitted, digi
     # the history's last row scores the recurrent clusters, so one run reports both finals
     assert recurrent.history_[-1]["acc"] == pytest.approx(metrics.cluster_accuracy(digits[1], recurrent.labels_))
     assert not np.array_equal(fitted.labels_, fitted.recurrent_labels_)  # from scratch really re-clusters
+
+
+def test_outlier_fraction_keeps_small_clusters_out_of_the_final_ones(fitted, digits):
+    assert np.bincount(fitted.labels_).min() < 9  # the authors' procedure leaves clusters of 2 and 5
+    floored = JULE(10, **TINY, outlier_fraction=0.3).fit(digits[0])  # outliers: under 0.3 * 300 / 10 = 9
+    assert np.bincount(floored.labels_).min() >= 9 and np.bincount(floored.recurrent_labels_).min() >= 9
+    # the final clustering is cluster_from_scratch with that floor on the trained features
+    expected = jule.cluster_from_scratch(floored.transform(digits[0]), 10, n_neighbors=20, n_cluster_neighbors=5,
+                                         outlier_size=9.0)
+    assert np.array_equal(floored.labels_, expected)
