@@ -3,7 +3,7 @@ own (recurrent_labels_) from the same fit, as JSON on stdout and in --out. The s
 config/paper.yaml's `methods.jule.params` (the authors' defaults: 20 CNN epochs per period);
 --epochs-per-period 1 is config/mnist.yaml's cut for a 2-core CPU. Usage:
     .venv/bin/python bench/jule_final_clustering.py [--seed 0] [--threads 1] [--all]
-        [--epochs-per-period N] [--triplet-gradient all|anchor] [--device cpu]
+        [--epochs-per-period N] [--triplet-gradient all|anchor] [--outlier-fraction F] [--device cpu]
         [--mnist ../shared/data/MNIST/raw] [--out FILE]
 MNIST-test (10,000) by default, all 70,000 images with --all."""
 import argparse
@@ -29,6 +29,7 @@ parser.add_argument("--threads", type=int, default=1)
 parser.add_argument("--all", action="store_true", help="all 70,000 images (default: the 10,000 test images)")
 parser.add_argument("--epochs-per-period", type=int, help="override paper.yaml's 20")
 parser.add_argument("--triplet-gradient", choices=["all", "anchor"], help="override the estimator's default")
+parser.add_argument("--outlier-fraction", type=float, help="JULE's outlier_fraction (ours; default 0)")
 parser.add_argument("--device", default="cpu")
 parser.add_argument("--mnist", type=Path, default=ROOT / "../shared/data/MNIST/raw")
 parser.add_argument("--out", type=Path)
@@ -40,6 +41,8 @@ if args.epochs_per_period is not None:
     params["epochs_per_period"] = args.epochs_per_period
 if args.triplet_gradient is not None:
     params["triplet_gradient"] = args.triplet_gradient
+if args.outlier_fraction is not None:
+    params["outlier_fraction"] = args.outlier_fraction
 X, y, _ = read_idx(args.mnist, {}, splits=("train", "t10k") if args.all else ("t10k",))
 X = X.reshape(len(X), -1).astype(np.float32) / 255
 start = time.perf_counter()
