@@ -19,13 +19,16 @@ def test_configfile_replaces_the_default_methods(tmp_path):
     assert methods == set(METHODS), result.tail()
 
 
-@pytest.mark.parametrize("names", [["mnist"], ["paper"], ["paper_cpu"], ["paper_cpu", "paper_adam_ae"]])
+@pytest.mark.parametrize("names", [["mnist"], ["paper"], ["paper_cpu"], ["paper_cpu", "paper_adam_ae"],
+                                   ["paper", "jule_outliers"]])
 def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, names):
-    """config/mnist.yaml, paper.yaml, paper_cpu.yaml and the Adam overlay on it stay valid: a dry
-    run plans one run per method x dataset x seed they list, and the paper table (a GPU is not
-    needed to plan)."""
+    """config/mnist.yaml, paper.yaml, paper_cpu.yaml and the overlays (Adam pretraining, JULE's
+    outlier remedy) stay valid: a dry run plans one run per method x dataset x seed they list, and
+    the paper table (a GPU is not needed to plan)."""
     workdir = copy_workflow(tmp_path / "wf")
-    shipped = yaml.safe_load((workdir / "config" / f"{names[0]}.yaml").read_text())
+    configs = [yaml.safe_load((workdir / "config" / f"{name}.yaml").read_text()) for name in names]
+    shipped = configs[0]
+    methods = {method: spec for config in configs for method, spec in config.get("methods", {}).items()}
 
     result = run_snakemake(workdir, "-n", "--configfile", *[f"config/{name}.yaml" for name in names])
 
@@ -34,7 +37,7 @@ def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path,
     runs = {tuple(path.split("/")[2:5]) for path in planned.outputs
             if path.startswith("results/runs/") and path.endswith("/metrics.json")}
     expected = {(dataset, method, f"seed{seed}")
-                for method, spec in shipped["methods"].items()
+                for method, spec in methods.items()
                 for dataset in spec.get("datasets", shipped["datasets"])
                 for seed in shipped["seeds"]}
     assert runs == expected
