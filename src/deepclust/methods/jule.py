@@ -254,10 +254,11 @@ class Agglomeration:
         return np.unique(self.labels, return_inverse=True)[1]
 
     def _would_join_final_clusters(self, c: int, target: int, outlier_size: float) -> bool:
-        large = self.alive & (self.sizes >= outlier_size)
         partner = self.partner[c]
-        return (np.isfinite(self.score[c]) and large.sum() == target and partner >= 0
-                and large[c] and large[partner])
+        # the O(C) count last: while clusters are small, most merges fail the cheap tests
+        return (np.isfinite(self.score[c]) and partner >= 0 and self.sizes[c] >= outlier_size
+                and self.sizes[partner] >= outlier_size
+                and np.count_nonzero(self.alive & (self.sizes >= outlier_size)) == target)
 
     def attach_outliers(self, outlier_size: float) -> None:
         """Merge every cluster smaller than ``outlier_size`` into the larger cluster it has the
