@@ -2,7 +2,8 @@
 
 The reported numbers live in config/paper_results.yaml (see load_reported for its layout);
 our runs come from results/tables/runs.csv. A reported entry matches the runs of the method id
-it names on the datasets whose id or source is the entry's dataset.
+it names on the datasets whose id or source is the entry's dataset; a variant of a paper's method
+(methods.<id>.paper_method in the config) is compared with that method's numbers under its own id.
 """
 
 import math
@@ -62,21 +63,28 @@ def load_reported(path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def compare(runs: pd.DataFrame, reported: pd.DataFrame, sources: dict[str, str]) -> pd.DataFrame:
+def compare(runs: pd.DataFrame, reported: pd.DataFrame, sources: dict[str, str],
+            paper_methods: dict[str, str] | None = None) -> pd.DataFrame:
     """Reported rows that some run matches, with our mean, std (ddof 0), seed count and the
-    difference (ours - reported). ``sources`` maps each dataset id to its source name."""
+    difference (ours - reported). ``sources`` maps each dataset id to its source name;
+    ``paper_methods`` maps a method id of ours to the paper's method id it is compared with
+    (default: itself). ``method`` is our id, ``paper_method`` the reported entry's."""
+    paper_methods = paper_methods or {}
     rows = []
     for entry in reported.itertuples(index=False):
         datasets = [d for d in runs["dataset"].unique() if entry.dataset in (d, sources.get(d, d))]
+        methods = [m for m in runs["method"].unique() if paper_methods.get(m, m) == entry.method]
         for dataset in datasets:
-            ours = runs.loc[(runs["dataset"] == dataset) & (runs["method"] == entry.method), entry.metric]
-            ours = ours.dropna()
-            if ours.empty:
-                continue
-            mean, std = float(ours.mean()), float(ours.std(ddof=0))
-            rows.append({**entry._asdict(), "our_dataset": dataset, "mean": mean, "std": std,
-                         "n_seeds": int(ours.size), "difference": mean - float(entry.reported)})
-    columns = [*reported.columns, "our_dataset", "mean", "std", "n_seeds", "difference"]
+            for method in methods:
+                ours = runs.loc[(runs["dataset"] == dataset) & (runs["method"] == method), entry.metric]
+                ours = ours.dropna()
+                if ours.empty:
+                    continue
+                mean, std = float(ours.mean()), float(ours.std(ddof=0))
+                rows.append({**entry._asdict(), "method": method, "paper_method": entry.method,
+                             "our_dataset": dataset, "mean": mean, "std": std,
+                             "n_seeds": int(ours.size), "difference": mean - float(entry.reported)})
+    columns = [*reported.columns, "paper_method", "our_dataset", "mean", "std", "n_seeds", "difference"]
     return pd.DataFrame(rows, columns=columns)
 
 

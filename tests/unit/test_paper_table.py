@@ -89,6 +89,20 @@ def test_mean_std_and_difference_are_over_seeds(table):
     assert idec_nmi["difference"] == pytest.approx(0.85 - 0.8672)
 
 
+def test_a_variant_is_compared_with_its_papers_method_under_its_own_id(tmp_path):
+    reported = paper.load_reported(write(tmp_path, one_paper(
+        {"method": "dec", "dataset": "mnist", "table": "T2", "acc": 0.843})))
+    runs = runs_frame().replace({"method": {"idec": "dec-variant"}})
+    table = paper.compare(runs, reported, {"mnist70k": "mnist"}, {"dec-variant": "dec"})
+    assert list(zip(table["method"], table["paper_method"])) == [("dec", "dec"), ("dec-variant", "dec")]
+    variant = table[table["method"] == "dec-variant"].iloc[0]
+    assert variant["mean"] == pytest.approx(0.87)
+    assert variant["difference"] == pytest.approx(0.87 - 0.843)
+    assert "| dec-variant | DEC (T2) † | 84.3 | **87.0 ± 1.0** | +2.7 |" in paper.markdown(table)
+    # without the mapping the variant has no reported number of its own
+    assert set(paper.compare(runs, reported, {"mnist70k": "mnist"})["method"]) == {"dec"}
+
+
 def test_markdown_shows_percent_points_best_bold_and_unchecked_marked(table):
     text = paper.markdown(table)
     assert "### mnist70k" in text

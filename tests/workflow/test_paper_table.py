@@ -47,6 +47,38 @@ def test_paper_table_is_the_only_new_job_and_holds_the_runs_means(finished_copy)
     assert "\\toprule" in (tables / "paper_table.tex").read_text()
 
 
+def test_a_variant_is_compared_with_its_papers_method_and_only_the_table_reruns(finished_copy):
+    # idec stands in for a variant of DEC (say, DEC with a remedy of ours): paper_method puts its
+    # runs beside DEC's reported number, under its own id; nothing but the table reruns
+    with_reported(finished_copy, REPORTED)
+    assert run_snakemake(finished_copy).returncode == 0
+    config = read_config(finished_copy)
+    config["methods"]["idec"]["paper_method"] = "dec"
+    write_config(finished_copy, config)
+    planned = parse_dry_run(run_snakemake(finished_copy, "-n").output)
+    assert planned.rules == {"paper_table", "all"}
+
+    assert run_snakemake(finished_copy).returncode == 0
+    table = pd.read_csv(finished_copy / "results" / "tables" / "paper_table.csv")
+    dec_acc = table[(table["paper_method"] == "dec") & (table["metric"] == "acc")]
+    assert sorted(dec_acc["method"]) == ["dec", "idec"]
+    assert "idec" not in set(table["paper_method"])     # idec's own entries no longer match it
+    markdown = (finished_copy / "results" / "tables" / "paper_table.md").read_text()
+    assert "| idec | DEC (Table 2) | 84.3 |" in markdown
+
+
+def test_a_paper_method_missing_from_paper_results_is_refused(finished_copy):
+    with_reported(finished_copy, REPORTED)
+    config = read_config(finished_copy)
+    config["methods"]["idec"]["paper_method"] = "decc"
+    write_config(finished_copy, config)
+    result = run_snakemake(finished_copy, "-n")
+    assert result.returncode != 0
+    assert "methods.idec.paper_method: 'decc' is not a method of config/reported.yaml" in result.output, \
+        result.tail()
+    assert "Building DAG of jobs" not in result.output
+
+
 @pytest.mark.parametrize("document, message", [
     (None, "paper_results: no such file 'config/reported.yaml'"),
     ({"papers": {"DEC": {"citation": "x", "results": [{"method": "dec", "dataset": DATASET, "table": "T",

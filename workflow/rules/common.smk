@@ -90,9 +90,16 @@ def check_paper_results(path):
     if not Path(path).is_file():
         fail(f"paper_results: no such file {path!r}")
     try:
-        paper.load_reported(path)
+        reported = paper.load_reported(path)
     except (paper.ReportedResultsError, yaml.YAMLError) as error:
         fail(f"paper_results: {error}")
+    known = sorted(set(reported["method"]))
+    for method, spec in METHODS.items():
+        if "paper_method" in spec and spec["paper_method"] not in known:
+            fail(
+                f"methods.{method}.paper_method: {spec['paper_method']!r} is not a method of {path} "
+                f"({', '.join(known)})"
+            )
 
 
 def check_dataset(dataset):
@@ -221,11 +228,23 @@ def baselines_on(dataset):
 
 
 def method_spec(method):
-    """What a run of a method depends on; `datasets` only says where it runs, so narrowing
-    it reruns nothing."""
+    """What a run of a method depends on; `datasets` only says where it runs and
+    `paper_method` what the paper table compares it with, so changing either reruns no run.
+    """
     return sorted_settings(
-        {key: value for key, value in METHODS[method].items() if key != "datasets"}
+        {
+            key: value
+            for key, value in METHODS[method].items()
+            if key not in ("datasets", "paper_method")
+        }
     )
+
+
+def paper_methods():
+    """Our method id -> the paper_results method id it is compared with, where they differ."""
+    return {
+        m: spec["paper_method"] for m, spec in METHODS.items() if "paper_method" in spec
+    }
 
 
 # ---- job settings ------------------------------------------------------------------

@@ -35,6 +35,7 @@ rule paper_table:
         "../../envs/deepclust.yaml"
     params:
         sources={dataset: source_name(dataset) for dataset in DATASETS},
+        paper_methods=paper_methods(),
         code=fingerprint("paper_table.py"),
     script:
         "../scripts/paper_table.py"

@@ -4,7 +4,8 @@ from deepclust import jobs, paper
 
 jobs.start(snakemake)
 reported = paper.load_reported(snakemake.input.reported)
-table = paper.compare(pd.read_csv(snakemake.input.runs), reported, snakemake.params.sources)
+table = paper.compare(pd.read_csv(snakemake.input.runs), reported, snakemake.params.sources,
+                      snakemake.params.paper_methods)
 table.to_csv(snakemake.output.csv, index=False)
 with open(snakemake.output.markdown, "w") as f:
     f.write(paper.markdown(table))
