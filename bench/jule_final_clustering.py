@@ -4,8 +4,10 @@ config/paper.yaml's `methods.jule.params` (the authors' defaults: 20 CNN epochs 
 --epochs-per-period 1 is config/mnist.yaml's cut for a 2-core CPU. Usage:
     .venv/bin/python bench/jule_final_clustering.py [--seed 0] [--threads 1] [--all]
         [--epochs-per-period N] [--triplet-gradient all|anchor] [--outlier-fraction F] [--device cpu]
-        [--mnist ../shared/data/MNIST/raw] [--out FILE]
-MNIST-test (10,000) by default, all 70,000 images with --all."""
+        [--mnist ../shared/data/MNIST/raw] [--out FILE] [--save-features FILE.npy]
+MNIST-test (10,000) by default, all 70,000 images with --all. The JSON holds each final clustering's
+per-cluster composition; --save-features keeps the trained features (bench/jule_tail.py --features
+traces their from-scratch merges)."""
 import argparse
 import json
 import resource
@@ -19,6 +21,7 @@ import yaml
 from deepclust import metrics
 from deepclust.data.images import read_idx
 from deepclust.methods.jule import JULE
+from cluster_composition import composition
 from machine import device_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,6 +36,7 @@ parser.add_argument("--outlier-fraction", type=float, help="JULE's outlier_fract
 parser.add_argument("--device", default="cpu")
 parser.add_argument("--mnist", type=Path, default=ROOT / "../shared/data/MNIST/raw")
 parser.add_argument("--out", type=Path)
+parser.add_argument("--save-features", type=Path, help="the trained network's features (.npy), in MNIST's order")
 args = parser.parse_args()
 
 torch.set_num_threads(args.threads)
@@ -51,7 +55,8 @@ model = JULE(10, image_shape=(1, 28, 28), **params, device=args.device, random_s
 
 
 def scores(labels):
-    return {"acc": metrics.cluster_accuracy(y, labels), "nmi": float(metrics.evaluate(labels, y)["nmi"])}
+    return {"acc": metrics.cluster_accuracy(y, labels), "nmi": float(metrics.evaluate(labels, y)["nmi"]),
+            "clusters": composition(y, labels, without=[])["clusters"]}
 
 
 result = {"seed": args.seed, "samples": len(X), "params": params, "threads": args.threads, "device": args.device,
@@ -60,6 +65,8 @@ result = {"seed": args.seed, "samples": len(X), "params": params, "threads": arg
           "recurrent": scores(model.recurrent_labels_), "history": model.history_,
           "peak_rss_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, "date": time.strftime("%Y-%m-%d")}
 print(json.dumps(result, default=float))
+if args.save_features:
+    np.save(args.save_features, model.transform(X))
 if args.out:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, default=float) + "\n")

@@ -10,6 +10,8 @@ best-affinity larger neighbour (else the nearest larger mean). Writes bench/resu
     .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --threads 1 --size-floor 0.01
     .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --threads 1 --size-floor 0.01 \
         --features results/runs/mnist/jule/seed0/embedding.npy --out bench/results/jule_tail_embedding.json
+    # MNIST-test: features saved by bench/jule_final_clustering.py --save-features
+    .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --samples 10000 --features F.npy ...
 """
 
 import argparse
@@ -43,8 +45,10 @@ def main():
     X, y = mnist(args.mnist)
     if args.features is not None:  # a run's embedding, already L2-normalised by JULE's network
         X = np.load(args.features)
-        if len(X) != len(y):
-            raise SystemExit(f"{args.features} has {len(X)} rows; MNIST has {len(y)} images")
+        if len(X) not in (len(y), args.samples):
+            raise SystemExit(f"{args.features} has {len(X)} rows; expected all {len(y)} images or --samples "
+                             f"{args.samples} (the last ones, e.g. 10000 for MNIST-test)")
+        y = y[-len(X):]  # the features of the last len(X) images
     else:
         X = X / np.linalg.norm(X, axis=1, keepdims=True)
     X, y = X[-args.samples:], y[-args.samples:]
