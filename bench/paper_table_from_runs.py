@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepclust import paper
+from deepclust import io, paper
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,19 +24,19 @@ ROOT = Path(__file__).resolve().parents[1]
 def collect(roots: list[Path], methods: list[str] | None) -> pd.DataFrame:
     rows, seen = [], {}
     for root in roots:
-        for metrics_file in sorted(root.glob("runs/*/*/seed*/metrics.json")):
-            run_dir = metrics_file.parent
-            dataset, method, seed = run_dir.parent.parent.name, run_dir.parent.name, int(run_dir.name[4:])
+        for run_file in sorted(root.glob("runs/*/*/seed*/run.json")):
+            run = io.load_json(run_file)  # its tags name the run, as in the summary table's script
+            tags = run["tags"]
+            dataset, method, seed = tags["dataset"], tags["method"], int(tags["seed"])
             if methods and method not in methods:
                 continue
             key = (dataset, method, seed)
             if key in seen:
                 raise SystemExit(f"{dataset}/{method}/seed{seed} is in both {seen[key]} and {root}")
             seen[key] = root
-            metrics = json.loads(metrics_file.read_text())
-            run = json.loads((run_dir / "run.json").read_text())
+            metrics = io.load_json(run_file.parent / "metrics.json")
             rows.append({"dataset": dataset, "method": method, "seed": seed, "results": str(root),
-                         "git_commit": run["tags"]["git_commit"], "seconds": run["seconds"],
+                         "git_commit": tags["git_commit"], "seconds": run["seconds"],
                          **{m: metrics[m] for m in paper.METRICS}})
     if not rows:
         raise SystemExit(f"no runs under {', '.join(map(str, roots))}")
