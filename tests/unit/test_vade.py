@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from torch.distributions import Independent, Normal, kl_divergence
 
-from deepclust.methods.vade import GaussianMixturePrior, VaDE, latent_kl, negative_elbo
+from deepclust.methods.vade import GaussianMixturePrior, VaDE, initial_mixture, latent_kl, negative_elbo
 from deepclust.nn.vae import negative_log_likelihood
 from deepclust.metrics import cluster_accuracy
 from deepclust.nn import autoencoder
@@ -257,6 +257,7 @@ def test_clone_keeps_parameters(digits_ae):
     (dict(lr_decay=1.5), None, "0 < lr_decay <= 1"),
     (dict(batch_size=0), None, "batch_size must be at least 1"),
     (dict(decoder_warmup_epochs=-1), None, "decoder_warmup_epochs must be at least 0, got -1"),
+    (dict(mixture_init="random"), None, r"mixture_init must be one of \('fit', 'kmeans'\), got 'random'"),
     (dict(), np.full((20, 64), 2.0, dtype=np.float32), r"needs features in \[0, 1\], got \[2, 2\]"),
 ])
 def test_bad_parameters_and_data_raise(params, X, message, digits, digits_ae):
@@ -292,3 +293,43 @@ def test_no_decoder_warm_up_by_default_and_warm_up_changes_the_run(digits, digit
     plain = VaDE(DIGITS_CLUSTERS, **settings).fit(X)
     warmed = VaDE(DIGITS_CLUSTERS, decoder_warmup_epochs=2, **settings).fit(X)
     assert warmed.history_[0]["loss"] < plain.history_[0]["loss"]  # the start's -ELBO
+
+
+# ---- the mixture VaDE starts from ---------------------------------------------------------------
+
+def test_authors_mixture_start_is_em_from_kmeans_centres_with_uniform_weights_and_the_data_variance(blobs):
+    """mixture_init='kmeans' as sklearn 0.17's mixture.GMM (the authors' code): means from a k-means
+    with n_init starts, weights 1/k, every component the data's variance (ddof 1) + 1e-3, then EM with
+    that floor, in float64; on well-separated blobs it finds them."""
+    from sklearn.cluster import KMeans
+    from sklearn.mixture import GaussianMixture
+
+    X, y = blobs
+    gmm = initial_mixture(X, N_CLUSTERS, "kmeans", n_init=3, seed=4)
+    X64 = X.astype(np.float64)
+    variance = X64.var(0, ddof=1) + 1e-3
+    by_hand = GaussianMixture(N_CLUSTERS, covariance_type="diag", reg_covar=1e-3, random_state=4,
+                              weights_init=np.full(N_CLUSTERS, 1 / N_CLUSTERS),
+                              means_init=KMeans(N_CLUSTERS, n_init=3, random_state=4).fit(X64).cluster_centers_,
+                              precisions_init=np.tile(1 / variance, (N_CLUSTERS, 1))).fit(X64)
+    assert gmm.means_.dtype == np.float64
+    np.testing.assert_allclose(gmm.means_, by_hand.means_)
+    np.testing.assert_allclose(gmm.covariances_, by_hand.covariances_)
+    assert cluster_accuracy(y, gmm.predict(X)) == 1.0
+    true_means = np.stack([X64[y == c].mean(0) for c in range(N_CLUSTERS)])
+    nearest = np.abs(gmm.means_[:, None] - true_means[None]).sum(2).argmin(1)
+    np.testing.assert_allclose(gmm.means_, true_means[nearest], atol=1e-3)
+    assert (gmm.covariances_ >= 1e-3).all()
+
+
+@pytest.mark.parametrize("mixture_init", ["fit", "kmeans"])
+def test_vade_starts_from_the_initial_mixture_on_the_pretrained_embedding(mixture_init, digits, digits_ae):
+    """Epoch 0's clusters are the chosen mixture's on the autoencoder's embedding."""
+    X, y = digits
+    with torch.no_grad():
+        embedding = digits_ae.encoder(torch.as_tensor(X)).numpy()
+    expected = initial_mixture(embedding, DIGITS_CLUSTERS, mixture_init, n_init=2, seed=0).predict(embedding)
+    run = VaDE(DIGITS_CLUSTERS, autoencoder=digits_ae, mixture_init=mixture_init, n_init=2, max_epochs=1,
+               batch_size=50, device="cpu", random_state=0).fit(X, y)
+    assert run.history_[0]["acc"] == pytest.approx(cluster_accuracy(y, expected), abs=0.01)
+    assert VaDE().get_params()["mixture_init"] == "fit"
