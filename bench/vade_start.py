@@ -43,9 +43,12 @@ def main():
     parser.add_argument("embedding", type=Path, help="a pretraining run's embedding.npy")
     parser.add_argument("--data", type=Path, required=True, help="the prepared dataset (.npz with y)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--float64", action="store_true", help="fit in float64 (VaDE fits the float32 embedding)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    embedding, y = np.load(args.embedding), np.load(args.data)["y"]  # float32, as VaDE fits it
+    embedding, y = np.load(args.embedding), np.load(args.data)["y"]
+    if args.float64:  # which mixture the fits find can flip with the precision alone
+        embedding = embedding.astype(np.float64)
     k = len(np.unique(y))
 
     start = time.perf_counter()
@@ -62,7 +65,8 @@ def main():
             "EM from the classes' means": lambda: GaussianMixture(k, covariance_type="diag", means_init=class_means,
                                                                   random_state=args.seed).fit(embedding)}
     starts += [mixture_start(name, fit, embedding, y) for name, fit in fits.items()]
-    result = {"embedding": str(args.embedding), "seed": args.seed, "samples": len(y), "starts": starts}
+    result = {"embedding": str(args.embedding), "seed": args.seed, "samples": len(y), "dtype": str(embedding.dtype),
+              "starts": starts}
     print(json.dumps(result, indent=1))
     if args.out:
         args.out.write_text(json.dumps(result, indent=1) + "\n")
