@@ -13,8 +13,8 @@ q(z|x)'s variance starts at a tenth of the mixture's: from the VAE's neutral sta
 ten times the clusters' on digits) every sample went to one cluster within an epoch.
 Paper / authors' code settings (MNIST): Adam lr 0.002 for the network and the mixture, decayed
 by 0.9 every 10 epochs (floored at 0.0002), batch 100, 500 epochs, Bernoulli likelihood, one
-GaussianMixture fit from k-means' centres (mixture_init='kmeans', n_init 10: see
-`initial_mixture`). Unlike the authors' code, pi starts at the fitted mixture's
+sklearn 0.17 mixture.GMM fit, i.e. EM from a 10-start k-means' centres (here mixture_init='kmeans',
+n_init=10; see `initial_mixture`). Unlike the authors' code, pi starts at the fitted mixture's
 weights (theirs: uniform) and one Adam with the default epsilon updates everything (theirs: two,
 epsilon 1e-4, which made no difference on digits).
 """
