@@ -1,10 +1,13 @@
 """Autoencoder pretraining: end-to-end reconstruction with Adam (as the IDEC authors' IDEC-toy and
 DCEC code) or SGD with momentum (DEC-keras' MNIST recipe), optionally denoising: inputs are
-corrupted by dropout, as in DEC's stacked denoising autoencoder.
+corrupted by dropout, as in DEC's stacked denoising autoencoder. The reconstruction loss is the
+squared error, or for an MLP with ``output`` "sigmoid" (VaDE's authors' autoencoder) the binary
+cross-entropy, both averaged over all elements as Keras' 'mse' and 'binary_crossentropy'.
 Kind "vae" trains a variational autoencoder on the MLP layout instead, by its ELBO."""
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 from deepclust import engine
 from deepclust.losses import reconstruction_loss
@@ -20,11 +23,13 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
                          momentum: float = 0.9, device: str = "auto",
                          random_state: int = 0, verbose: bool = True, kind: str = "mlp",
                          filters=(32, 64, 128), image_shape=None, likelihood: str = "bernoulli",
-                         cuda_graphs: bool = False, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
+                         output: str = "linear", cuda_graphs: bool = False,
+                         checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
     """Train an autoencoder on X; return (model, history) with one history row per epoch.
 
     ``kind`` "mlp" uses ``hidden_dims``; "cae" (DCEC's convolutional autoencoder) uses ``filters``
-    and ``image_shape`` (C, H, W), by which it unflattens X's rows. "vae" is a VAE on the "mlp"
+    and ``image_shape`` (C, H, W), by which it unflattens X's rows. An "mlp" with ``output``
+    "sigmoid" reconstructs in [0, 1] and is trained by binary cross-entropy (X in [0, 1]). "vae" is a VAE on the "mlp"
     layout (its embedding is the posterior mean) with a N(0, I) prior and ``likelihood``
     "bernoulli" (X in [0, 1]) or "gaussian", trained by the negative ELBO.
 
@@ -44,16 +49,21 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
     if kind == "vae":
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
-        if likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(f"a VAE with likelihood 'bernoulli' needs features in [0, 1], got "
-                             f"[{X.min():.3g}, {X.max():.3g}]; use preprocess: minmax or likelihood: gaussian")
+        if likelihood == "bernoulli":
+            check_unit_interval(X, "a VAE with likelihood 'bernoulli'", "likelihood: gaussian")
         base = autoencoder.make("mlp", X.shape[1], hidden_dims=hidden_dims, embedding_dim=embedding_dim).config
         model = VariationalAutoencoder(base, likelihood).to(dev)
         reconstruction = lambda noisy, x: standard_elbo(model, noisy, x)  # noqa: E731
     else:
         model = autoencoder.make(kind, X.shape[1], hidden_dims=hidden_dims, embedding_dim=embedding_dim,
-                                 filters=filters, image_shape=image_shape).to(dev)
-        reconstruction = lambda noisy, x: reconstruction_loss(model(noisy), x)  # noqa: E731
+                                 filters=filters, image_shape=image_shape, output=output).to(dev)
+        if output == "sigmoid":
+            check_unit_interval(X, "an autoencoder with output 'sigmoid'", "output: linear")
+            # on the logits, for stability: the same loss as the sigmoid's output under Keras' BCE
+            reconstruction = lambda noisy, x: F.binary_cross_entropy_with_logits(  # noqa: E731
+                model.decoder(model.encoder(noisy)), x)
+        else:
+            reconstruction = lambda noisy, x: reconstruction_loss(model(noisy), x)  # noqa: E731
     data = engine.as_tensor(X, dev)
     optimizer = engine.make_optimizer(optimizer, model.parameters(), lr, momentum=momentum, weight_decay=weight_decay,
                                       capturable=cuda_graphs and dev.type == "cuda")
@@ -81,6 +91,12 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
             history.append({"epoch": epoch + 1, "loss": epoch_loss})
             checkpoint.epoch_end(epoch, state)
     return model.eval(), history
+
+
+def check_unit_interval(X: np.ndarray, what: str, alternative: str) -> None:
+    if X.size and (X.min() < 0 or X.max() > 1):
+        raise ValueError(f"{what} needs features in [0, 1], got [{X.min():.3g}, {X.max():.3g}]; "
+                         f"use preprocess: minmax or {alternative}")
 
 
 def embed(model: torch.nn.Module, X: np.ndarray) -> np.ndarray:

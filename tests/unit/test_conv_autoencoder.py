@@ -159,7 +159,7 @@ def test_invalid_image_shapes_are_refused(image_shape, message):
 
 def test_mlp_kind_ignores_conv_settings():
     model = autoencoder.make("mlp", 64, hidden_dims=(16,), embedding_dim=3, filters=(1, 2, 3), image_shape=None)
-    assert model.config == {"kind": "mlp", "input_dim": 64, "hidden_dims": [16], "embedding_dim": 3}
+    assert model.config == {"kind": "mlp", "input_dim": 64, "hidden_dims": [16], "embedding_dim": 3, "output": "linear"}
 
 
 def test_dcec_refuses_a_fully_connected_autoencoder(digits):

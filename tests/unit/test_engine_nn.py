@@ -75,7 +75,7 @@ def test_autoencoder_architecture_and_config():
     assert isinstance(model.encoder[-1], torch.nn.Linear)
     assert isinstance(model.decoder[-1], torch.nn.Linear)
     assert sum(isinstance(m, torch.nn.ReLU) for m in model.encoder) == 2
-    assert model.config == {"kind": "mlp", "input_dim": 7, "hidden_dims": [5, 4], "embedding_dim": 2}
+    assert model.config == {"kind": "mlp", "input_dim": 7, "hidden_dims": [5, 4], "embedding_dim": 2, "output": "linear"}
     assert model(torch.zeros(3, 7)).shape == (3, 7)
 
 

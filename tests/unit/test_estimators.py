@@ -173,7 +173,7 @@ def test_fit_pretrains_when_no_autoencoder_is_given(blobs):
     estimator = make(DCN, **kwargs).fit(X, y)
     assert [row["epoch"] for row in estimator.pretrain_history_] == [1, 2, 3]
     assert estimator.autoencoder_.config == {"kind": "mlp", "input_dim": X.shape[1], "hidden_dims": [16],
-                                             "embedding_dim": 2}
+                                             "embedding_dim": 2, "output": "linear"}
     assert estimator.transform(X).shape == (len(X), 2)
     again = make(DCN, **kwargs).fit(X, y)
     np.testing.assert_array_equal(again.transform(X), estimator.transform(X))

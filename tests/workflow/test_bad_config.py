@@ -98,6 +98,17 @@ def deep_method_on_a_vae(config):
     return ["methods.dec: on digits it would start from 'vae', a VAE (kind vae)"]
 
 
+def sigmoid_output_on_a_conv_net(config):
+    config["nets"]["cae"] = {"kind": "cae", "output": "sigmoid"}
+    return ["nets.cae.output: 'sigmoid' is for kind mlp only, not 'cae'"]
+
+
+def gaussian_vade_on_a_sigmoid_net(config):
+    config["nets"]["ae"]["output"] = "sigmoid"
+    config["methods"]["vade"]["params"]["likelihood"] = "gaussian"
+    return ["methods.vade: likelihood 'gaussian' with net 'ae' (on digits), whose output is 'sigmoid'"]
+
+
 def method_on_an_unknown_dataset(config):
     config["methods"]["jule"]["datasets"] = ["digits", "mnsit"]
     return ["methods.jule.datasets", "'mnsit'", "digits"]
@@ -122,7 +133,8 @@ CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
          dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
          dcec_on_a_fully_connected_net, net_for_a_method_trained_from_scratch, deep_method_on_a_vae,
-         vae_likelihood_misspelt, method_on_an_unknown_dataset, method_on_no_dataset, unknown_precision]
+         vae_likelihood_misspelt, sigmoid_output_on_a_conv_net, gaussian_vade_on_a_sigmoid_net,
+         method_on_an_unknown_dataset, method_on_no_dataset, unknown_precision]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])

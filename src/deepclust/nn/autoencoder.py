@@ -10,6 +10,8 @@ from torch import nn
 
 from deepclust.io import atomic_path
 
+OUTPUTS = ("linear", "sigmoid")  # an MLP autoencoder's reconstruction
+
 
 def mlp(dims: list[int], last_activation: bool) -> nn.Sequential:
     """Linear layers between consecutive dims with ReLU between them (and after the last if asked)."""
@@ -22,18 +24,25 @@ def mlp(dims: list[int], last_activation: bool) -> nn.Sequential:
 
 
 class MLPAutoencoder(nn.Module):
-    """Encoder input -> hidden -> embedding (linear); decoder mirrors it, linear output."""
+    """Encoder input -> hidden -> embedding (linear); decoder mirrors it. ``output`` "linear"
+    reconstructs with the decoder's last layer as it is; "sigmoid" squashes it into [0, 1], as
+    VaDE's authors' autoencoder, so ``decoder`` then gives logits (pretrained by binary
+    cross-entropy; a VAE built on it reads them as its Bernoulli decoder's)."""
 
-    def __init__(self, input_dim: int, hidden_dims=(500, 500, 2000), embedding_dim: int = 10):
+    def __init__(self, input_dim: int, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
+                 output: str = "linear"):
         super().__init__()
-        self.config = {"kind": "mlp", "input_dim": int(input_dim),
-                       "hidden_dims": [int(d) for d in hidden_dims], "embedding_dim": int(embedding_dim)}
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        self.config = {"kind": "mlp", "input_dim": int(input_dim), "hidden_dims": [int(d) for d in hidden_dims],
+                       "embedding_dim": int(embedding_dim), "output": output}
         dims = [input_dim, *hidden_dims, embedding_dim]
         self.encoder = mlp(dims, last_activation=False)
         self.decoder = mlp(dims[::-1], last_activation=False)
 
     def forward(self, x):
-        return self.decoder(self.encoder(x))
+        out = self.decoder(self.encoder(x))
+        return torch.sigmoid(out) if self.config["output"] == "sigmoid" else out
 
 
 CONV_KERNELS = (5, 5, 3)
@@ -112,12 +121,14 @@ def _unknown_kind(kind, valid) -> ValueError:
 
 
 def make(kind: str, input_dim: int, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
-         filters=(32, 64, 128), image_shape=None) -> nn.Module:
+         filters=(32, 64, 128), image_shape=None, output: str = "linear") -> nn.Module:
     """A fresh network of ``kind`` for rows of ``input_dim`` features. Settings of the other kind
-    are ignored, so one set of settings can describe either."""
+    are ignored, so one set of settings can describe either; ``output`` is the mlp's only."""
     if kind == "mlp":
-        return MLPAutoencoder(input_dim, hidden_dims, embedding_dim)
+        return MLPAutoencoder(input_dim, hidden_dims, embedding_dim, output)
     if kind == "cae":
+        if output != "linear":
+            raise ValueError(f"output {output!r} is for kind 'mlp' only; the 'cae' decoder's output is linear")
         if image_shape is None:
             raise ValueError("kind 'cae' needs image_shape=(channels, height, width) to unflatten the rows")
         if math.prod(image_shape) != input_dim:

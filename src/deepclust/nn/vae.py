@@ -6,8 +6,8 @@ The log-variance head starts at zero weights and bias, so the mean and the decod
 autoencoder's at the start. ``encoder`` maps rows to the mean, so a VAE is used like any other
 network here: its embedding is the posterior mean.
 
-Likelihoods: "bernoulli" (the paper's, for [0, 1] images), where the decoder gives logits, and
-"gaussian", where it gives the mean (the authors' code: the squared error summed over features,
+Likelihoods: "bernoulli" (the paper's, for [0, 1] images), where the decoder gives logits (an
+autoencoder with output "sigmoid" was pretrained so), and "gaussian", where it gives the mean (the authors' code: the squared error summed over features,
 i.e. variance 1/2, up to a constant).
 
 Trained alone (``standard_elbo``, a N(0, I) prior: Kingma and Welling 2014), it is the "VAE" of
@@ -39,6 +39,9 @@ class VariationalAutoencoder(nn.Module):
                              f"not {kind!r}")
         if likelihood not in LIKELIHOODS:
             raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {likelihood!r}")
+        if base.get("output", "linear") != "linear" and likelihood != "bernoulli":
+            raise ValueError(f"an autoencoder with output {base['output']!r} has a decoder that gives logits: "
+                             f"build the VAE with likelihood 'bernoulli', not {likelihood!r}")
         self.config = {"kind": "vae", "base": dict(base), "likelihood": likelihood}
         net = build(base)
         mean_head = net.encoder[-1]
