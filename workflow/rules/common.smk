@@ -56,7 +56,9 @@ def check_config():
     for net, settings in NETS.items():
         kind = settings.get("kind", "mlp")
         if settings.get("output", "linear") != "linear" and kind != "mlp":
-            fail(f"nets.{net}.output: {settings['output']!r} is for kind mlp only, not {kind!r}")
+            fail(
+                f"nets.{net}.output: {settings['output']!r} is for kind mlp only, not {kind!r}"
+            )
     for dataset in DATASETS:
         check_dataset(dataset)
     # Unknown algorithm names never get here: the schema's enum (pinned to the registry by
@@ -147,9 +149,10 @@ def check_dataset(dataset):
                 "methods start from an autoencoder (kind mlp or cae), VAEs are feature spaces for baselines"
             )
         output = NETS[net].get("output", "linear")
-        if output != "linear" and METHODS[method].get("params", {}).get("likelihood", "bernoulli") != "bernoulli":
+        likelihood = METHODS[method].get("params", {}).get("likelihood", "bernoulli")
+        if output != "linear" and likelihood != "bernoulli":
             fail(
-                f"methods.{method}: likelihood {METHODS[method]['params']['likelihood']!r} with net {net!r} "
+                f"methods.{method}: likelihood {likelihood!r} with net {net!r} "
                 f"(on {dataset}), whose output is {output!r}: its decoder gives Bernoulli logits; use "
                 "likelihood bernoulli or a net with output linear"
             )
