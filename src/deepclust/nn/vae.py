@@ -7,8 +7,8 @@ autoencoder's at the start. ``encoder`` maps rows to the mean, so a VAE is used 
 network here: its embedding is the posterior mean.
 
 Likelihoods: "bernoulli" (the paper's, for [0, 1] images), where the decoder gives logits (an
-autoencoder with output "sigmoid" was pretrained so), and "gaussian", where it gives the mean (the authors' code: the squared error summed over features,
-i.e. variance 1/2, up to a constant).
+autoencoder with output "sigmoid" was pretrained so), and "gaussian", where it gives the mean
+(the authors' code: the squared error summed over features, i.e. variance 1/2, up to a constant).
 
 Trained alone (``standard_elbo``, a N(0, I) prior: Kingma and Welling 2014), it is the "VAE" of
 the VAE + agglomerative / k-means baselines; VaDE trains it with a Gaussian-mixture prior.
