@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits
 from torch.distributions import Independent, Normal, kl_divergence
 
-from deepclust.methods.vade import GaussianMixturePrior, VaDE, initial_mixture, latent_kl, negative_elbo
+from deepclust.methods.vade import GaussianMixturePrior, VaDE, initial_mixture, latent_kl, negative_elbo, rescale_latent
 from deepclust.nn.vae import negative_log_likelihood
 from deepclust.metrics import cluster_accuracy
 from deepclust.nn import autoencoder
@@ -257,6 +257,7 @@ def test_clone_keeps_parameters(digits_ae):
     (dict(lr_decay=1.5), None, "0 < lr_decay <= 1"),
     (dict(batch_size=0), None, "batch_size must be at least 1"),
     (dict(decoder_warmup_epochs=-1), None, "decoder_warmup_epochs must be at least 0, got -1"),
+    (dict(latent_scale=0), None, "latent_scale must be > 0, got 0"),
     (dict(mixture_init="random"), None, r"mixture_init must be one of \('fit', 'kmeans'\), got 'random'"),
     (dict(), np.full((20, 64), 2.0, dtype=np.float32), r"needs features in \[0, 1\], got \[2, 2\]"),
 ])
@@ -333,3 +334,33 @@ def test_vade_starts_from_the_initial_mixture_on_the_pretrained_embedding(mixtur
                batch_size=50, device="cpu", random_state=0).fit(X, y)
     assert run.history_[0]["acc"] == pytest.approx(cluster_accuracy(y, expected), abs=0.01)
     assert VaDE().get_params()["mixture_init"] == "fit"
+
+
+# ---- the latent scale ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("base", [
+    {"kind": "mlp", "input_dim": 6, "hidden_dims": [5], "embedding_dim": 2},
+    {"kind": "cae", "image_shape": [1, 8, 8], "filters": [2, 3, 4], "embedding_dim": 2},
+])
+def test_rescaled_latent_space_reconstructs_the_same(base):
+    torch.manual_seed(0)
+    model = VariationalAutoencoder(base, "bernoulli")
+    x = torch.rand(4, math.prod(base.get("image_shape", [base.get("input_dim")])))
+    with torch.no_grad():
+        mean, reconstruction = model.encoder(x), model(x)
+        rescale_latent(model, 10.0)
+        torch.testing.assert_close(model.encoder(x), 10 * mean)
+        torch.testing.assert_close(model(x), reconstruction)
+
+
+def test_latent_scale_starts_from_the_same_partition_with_scaled_means(digits, digits_ae):
+    """The mixture fitted on the wider embedding is the same one, scaled; only training differs."""
+    X, y = digits
+    settings = dict(autoencoder=digits_ae, max_epochs=0, batch_size=50, device="cpu", random_state=0)
+    plain = VaDE(DIGITS_CLUSTERS, **settings).fit(X, y)
+    wide = VaDE(DIGITS_CLUSTERS, latent_scale=10.0, **settings).fit(X, y)
+    np.testing.assert_array_equal(wide.labels_, plain.labels_)
+    np.testing.assert_allclose(wide.cluster_centers_, 10 * plain.cluster_centers_, rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(wide.covariances_, 100 * plain.covariances_, rtol=1e-2)
+    np.testing.assert_allclose(wide.transform(X), 10 * plain.transform(X), rtol=1e-4, atol=1e-4)
+    assert VaDE().get_params()["latent_scale"] == 1.0

@@ -16,7 +16,9 @@ by 0.9 every 10 epochs (floored at 0.0002), batch 100, 500 epochs, Bernoulli lik
 sklearn 0.17 mixture.GMM fit, i.e. EM from a 10-start k-means' centres (here mixture_init='kmeans',
 n_init=10; see `initial_mixture`). Unlike the authors' code, pi starts at the fitted mixture's
 weights (theirs: uniform) and one Adam with the default epsilon updates everything (theirs: two,
-epsilon 1e-4, which made no difference on digits).
+epsilon 1e-4, which made no difference on digits). ``latent_scale`` (ours, default 1) widens the
+pretrained latent space before training (`rescale_latent`): the paper's Adam steps are absolute,
+and the authors' embedding's scale is unknown.
 """
 
 import math
@@ -108,13 +110,26 @@ def initial_mixture(embedding: np.ndarray, n_clusters: int, how: str = "fit", n_
                            precisions_init=np.tile(1 / variance, (n_clusters, 1))).fit(embedding)
 
 
+def rescale_latent(model: VariationalAutoencoder, scale: float) -> VariationalAutoencoder:
+    """The same VAE with its latent space ``scale`` times wider: the mean head times ``scale``, the
+    decoder's first layer's weights over it, so every reconstruction stays the same. Adam's
+    steps have a fixed size, so the scale sets how far one step moves the embedding and the
+    mixture against the clusters' spread (README, "VaDE's latent scale")."""
+    if scale != 1:
+        with torch.no_grad():
+            model.encoder[-1].weight.mul_(scale)
+            model.encoder[-1].bias.mul_(scale)
+            model.decoder[0].weight.div_(scale)
+    return model
+
+
 class VaDE(DeepClusterer):
     supports_checkpoint = True
 
     def __init__(self, n_clusters=10, *, autoencoder=None, likelihood="bernoulli", lr=0.002, lr_decay=0.9,
                  decay_every=10, min_lr=0.0002, batch_size=100, max_epochs=500, n_init=1,
-                 mixture_init="fit", decoder_warmup_epochs=0, pretrain_epochs=200, hidden_dims=(500, 500, 2000),
-                 embedding_dim=10, device="auto", random_state=None, verbose=False):
+                 mixture_init="fit", decoder_warmup_epochs=0, latent_scale=1.0, pretrain_epochs=200,
+                 hidden_dims=(500, 500, 2000), embedding_dim=10, device="auto", random_state=None, verbose=False):
         self.n_clusters = n_clusters
         self.autoencoder = autoencoder
         self.likelihood = likelihood
@@ -127,6 +142,7 @@ class VaDE(DeepClusterer):
         self.n_init = n_init
         self.mixture_init = mixture_init
         self.decoder_warmup_epochs = decoder_warmup_epochs
+        self.latent_scale = latent_scale
         self.pretrain_epochs = pretrain_epochs
         self.hidden_dims = hidden_dims
         self.embedding_dim = embedding_dim
@@ -147,6 +163,8 @@ class VaDE(DeepClusterer):
             raise ValueError(f"mixture_init must be one of {MIXTURE_INITS}, got {self.mixture_init!r}")
         if int(self.decoder_warmup_epochs) < 0:
             raise ValueError(f"decoder_warmup_epochs must be at least 0, got {self.decoder_warmup_epochs}")
+        if not self.latent_scale > 0:
+            raise ValueError(f"latent_scale must be > 0, got {self.latent_scale}")
         if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
             raise ValueError(f"likelihood='bernoulli' needs features in [0, 1], got [{X.min():.3g}, {X.max():.3g}]; "
                              "scale the data (preprocess: minmax) or use likelihood='gaussian'")
@@ -156,7 +174,8 @@ class VaDE(DeepClusterer):
         self._check(X)
         data, autoencoder, generator, seed = self._start(X)
         self.history_ = []
-        model = VariationalAutoencoder.from_autoencoder(autoencoder, self.likelihood)
+        model = rescale_latent(VariationalAutoencoder.from_autoencoder(autoencoder, self.likelihood),
+                               self.latent_scale)
         self._checkpoint = checkpoint
         try:
             self._fit(data, y, model, generator, seed)
