@@ -20,10 +20,10 @@ def test_configfile_replaces_the_default_methods(tmp_path):
 
 
 @pytest.mark.parametrize("names", [["mnist"], ["paper"], ["paper_cpu"], ["paper_cpu", "paper_adam_ae"],
-                                   ["paper", "jule_outliers"]])
+                                   ["paper", "jule_outliers"], ["paper", "vade_latent_scale"]])
 def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, names):
     """config/mnist.yaml, paper.yaml, paper_cpu.yaml and the overlays (Adam pretraining, JULE's
-    outlier remedy) stay valid: a dry run plans one run per method x dataset x seed they list, and
+    outlier remedy, VaDE's latent scale) stay valid: a dry run plans one run per method x dataset x seed they list, and
     the paper table (a GPU is not needed to plan)."""
     workdir = copy_workflow(tmp_path / "wf")
     configs = [yaml.safe_load((workdir / "config" / f"{name}.yaml").read_text()) for name in names]
