@@ -29,9 +29,9 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
 
     ``kind`` "mlp" uses ``hidden_dims``; "cae" (DCEC's convolutional autoencoder) uses ``filters``
     and ``image_shape`` (C, H, W), by which it unflattens X's rows. An "mlp" with ``output``
-    "sigmoid" reconstructs in [0, 1] and is trained by binary cross-entropy (X in [0, 1]). "vae" is a VAE on the "mlp"
-    layout (its embedding is the posterior mean) with a N(0, I) prior and ``likelihood``
-    "bernoulli" (X in [0, 1]) or "gaussian", trained by the negative ELBO.
+    "sigmoid" reconstructs in [0, 1] and is trained by binary cross-entropy (X in [0, 1]). "vae"
+    is a VAE on the "mlp" layout (its embedding is the posterior mean) with a N(0, I) prior and
+    ``likelihood`` "bernoulli" (X in [0, 1]) or "gaussian", trained by the negative ELBO.
 
     ``optimizer`` is "adam" or "sgd" (with ``momentum``; ignored by Adam).
 
@@ -94,6 +94,7 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
 
 
 def check_unit_interval(X: np.ndarray, what: str, alternative: str) -> None:
+    """Refuse features outside [0, 1] for ``what`` (a Bernoulli likelihood or a sigmoid output)."""
     if X.size and (X.min() < 0 or X.max() > 1):
         raise ValueError(f"{what} needs features in [0, 1], got [{X.min():.3g}, {X.max():.3g}]; "
                          f"use preprocess: minmax or {alternative}")

@@ -62,7 +62,8 @@ def test_vae_on_a_sigmoid_autoencoder_starts_as_its_reconstruction():
     x = torch.rand(6, 5)
     # the Bernoulli decoder's logits are the autoencoder's pre-sigmoid output
     torch.testing.assert_close(vae(x), ae(x))
-    with pytest.raises(ValueError, match="output 'sigmoid' has a decoder that gives logits.*'bernoulli', not 'gaussian'"):
+    refusal = "output 'sigmoid' has a decoder that gives logits.*'bernoulli', not 'gaussian'"
+    with pytest.raises(ValueError, match=refusal):
         VariationalAutoencoder.from_autoencoder(ae, "gaussian")
 
 

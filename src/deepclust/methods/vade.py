@@ -33,6 +33,7 @@ from torch.nn import functional as F
 from deepclust import engine
 from deepclust.methods.base import DeepClusterer
 from deepclust.nn.vae import LIKELIHOODS, VariationalAutoencoder, negative_log_likelihood
+from deepclust.pretrain import check_unit_interval
 
 
 # q(z|x)'s initial variance, as a fraction of the mixture's mean variance per latent dimension
@@ -165,9 +166,8 @@ class VaDE(DeepClusterer):
             raise ValueError(f"decoder_warmup_epochs must be at least 0, got {self.decoder_warmup_epochs}")
         if not self.latent_scale > 0:
             raise ValueError(f"latent_scale must be > 0, got {self.latent_scale}")
-        if self.likelihood == "bernoulli" and X.size and (X.min() < 0 or X.max() > 1):
-            raise ValueError(f"likelihood='bernoulli' needs features in [0, 1], got [{X.min():.3g}, {X.max():.3g}]; "
-                             "scale the data (preprocess: minmax) or use likelihood='gaussian'")
+        if self.likelihood == "bernoulli":
+            check_unit_interval(X, "likelihood='bernoulli'", "likelihood='gaussian'")
 
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         X = np.asarray(X, dtype=np.float32)
