@@ -1,9 +1,8 @@
 """What a finished run's clusters hold: each cluster's two largest classes, each class's accuracy
 under the best one-to-one matching, and the accuracy without chosen classes. For explaining a gap
-to a paper (e.g. InfoGAN's categories splitting 4s and 9s by style instead of by digit).
+to a paper (e.g. a method whose clusters split 4s and 9s by writing style instead of by digit).
 
-    .venv/bin/python bench/cluster_composition.py results/runs/mnist/infogan/seed0 \
-        --data results/data/mnist.npz --without 4 9
+    python -m deepclust.composition results/runs/mnist/infogan/seed0 --data results/data/mnist.npz --without 4 9
 """
 
 import argparse
@@ -15,7 +14,9 @@ import numpy as np
 from deepclust.metrics import best_matching, contingency
 
 
-def composition(y_true: np.ndarray, y_pred: np.ndarray, without: list[int]) -> dict:
+def composition(y_true: np.ndarray, y_pred: np.ndarray, without=()) -> dict:
+    """acc, acc_per_class, acc_without (classes ``without`` left out) and per cluster its size,
+    matched class and two largest classes with their shares."""
     counts, pred_ids, true_ids = contingency(y_true, y_pred)
     mapping = best_matching(y_true, y_pred)
     correct = np.array([mapping.get(int(c)) == t for c, t in zip(y_pred, y_true)])
@@ -28,7 +29,7 @@ def composition(y_true: np.ndarray, y_pred: np.ndarray, without: list[int]) -> d
     kept = ~np.isin(y_true, without)
     return {"acc": float(correct.mean()),
             "acc_per_class": {int(t): round(float(correct[y_true == t].mean()), 4) for t in true_ids},
-            "without": without, "acc_without": float(correct[kept].mean()) if kept.any() else None,
+            "without": list(without), "acc_without": float(correct[kept].mean()) if kept.any() else None,
             "clusters": clusters}
 
 

@@ -1,0 +1,337 @@
+"""Regenerate every table of numbers in README.md, docs/ and studies/ from the committed records.
+
+A page marks each generated part with a pair of comments:
+
+    <!-- generated: NAME -->
+    ...rewritten by this script...
+    <!-- end: NAME -->
+
+NAME is a renderer of this file (RENDERERS below) or ``<study>.<function>``: the function of
+studies/<study>/tables.py, called with that study's records ({file stem: record}). Figures drawn
+from records (docs/images/) are written too. Usage, from the repository root:
+
+    python docs/generate.py           # rewrite the pages (make docs)
+    python docs/generate.py --check   # exit 1, naming them, when committed pages differ from their records
+"""
+
+import argparse
+import importlib.util
+import re
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from deepclust import paper
+from deepclust.records import load
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench" / "results"
+STUDIES = ROOT / "studies"
+IMAGES = ROOT / "docs" / "images"
+BLOCK = re.compile(r"(<!-- generated: (\S+) -->\n).*?(<!-- end: \2 -->)", re.S)
+GOAL_POINTS = 2.0  # "met": our mean within this many points of the paper, or above it
+
+
+# ----------------------------------------------------------------------------- records
+
+@lru_cache(maxsize=None)
+def study_records(study: str) -> dict:
+    """{file stem: record} of studies/<study>/records/."""
+    return {path.stem: load(path) for path in sorted((STUDIES / study / "records").glob("*.json"))}
+
+
+@lru_cache(maxsize=None)
+def bench_record(name: str) -> dict:
+    return load(BENCH / f"{name}.json")
+
+
+def all_records():
+    """(path, record) of every committed record."""
+    paths = sorted(BENCH.glob("*.json")) + sorted(STUDIES.glob("*/records/*.json"))
+    return [(path, load(path)) for path in paths]
+
+
+def provenance(record: dict, name: str) -> str:
+    """One line under a table: where its numbers come from."""
+    return (f"<sub>Record `{name}`: `{record['command']}`, {record['machine']}, {record['date']}, "
+            f"commit {record['commit'][:10]}.</sub>")
+
+
+def markdown_table(header: list, rows: list, align: str | None = None) -> str:
+    align = align or "|".join(["---"] + ["---:"] * (len(header) - 1))
+    lines = ["| " + " | ".join(header) + " |", "|" + align + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def pm(values, scale=100.0, digits=1) -> str:
+    """mean ± std (ddof 0, as the workflow's tables) of ``values`` times ``scale``."""
+    values = np.asarray(values, dtype=float) * scale
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
+
+
+def signed(value: float, digits=1) -> str:
+    return f"{value:+.{digits}f}".replace("-", "−")
+
+
+# ----------------------------------------------------------------------------- the papers
+
+PAPER_METHODS = [  # (our method id, dataset, metric, label in the tables), in the order the tables list them
+    ("dec", "mnist", "acc", "DEC"),
+    ("idec", "mnist", "acc", "IDEC"),
+    ("dcn", "mnist", "acc", "DCN"),
+    ("kmeans-ae", "mnist", "acc", "AE + k-means"),
+    ("kmeans-raw", "mnist", "acc", "k-means on pixels"),
+    ("gmm-umap-ae", "mnist", "acc", "N2D"),
+    ("dcec", "mnist", "acc", "DCEC"),
+    ("vade", "mnist", "acc", "VaDE"),
+    ("jule", "mnist_test", "nmi", "JULE (MNIST-test, NMI)"),
+    ("jule", "mnist", "nmi", "JULE (MNIST, NMI)"),
+    ("infogan", "mnist", "acc", "InfoGAN"),
+]
+PAPER_OF = {"dec": "DEC", "idec": "IDEC", "dcn": "DCN", "kmeans-ae": "IDEC", "kmeans-raw": "DEC", "gmm-umap-ae": "N2D",
+            "dcec": "DCEC", "vade": "VaDE", "jule": "JULE", "infogan": "InfoGAN"}
+# what each paper-settings study is called in the docs, and where its page is
+STUDY_PAGES = {"paper_settings_mnist": "MNIST at the papers' settings", "dcec_paper_settings": "DCEC",
+               "vade_paper_settings": "VaDE", "jule_paper_settings": "JULE", "infogan_paper_settings": "InfoGAN"}
+
+
+@lru_cache(maxsize=None)
+def paper_runs() -> tuple[pd.DataFrame, dict, dict]:
+    """Every run of the records that compare with the papers (``paper_comparison: true``), their
+    variants' paper methods ({our id: paper's id}) and which study each (method, dataset) is in."""
+    rows, paper_methods, study_of = [], {}, {}
+    for path, record in all_records():
+        if not record.get("paper_comparison"):
+            continue
+        paper_methods.update(record.get("paper_methods", {}))
+        for run in record["runs"]:
+            rows.append({k: run.get(k) for k in ("dataset", "method", "seed", "acc", "nmi", "ari")})
+            study_of[run["method"], run["dataset"]] = path.parent.parent.name
+    return pd.DataFrame(rows).drop_duplicates(["dataset", "method", "seed"]), paper_methods, study_of
+
+
+@lru_cache(maxsize=None)
+def reported() -> pd.DataFrame:
+    return paper.load_reported(ROOT / "config" / "paper_results.yaml")
+
+
+def comparison() -> pd.DataFrame:
+    runs, paper_methods, _ = paper_runs()
+    sources = {"mnist_cae": "mnist"}  # DCEC's dataset id: MNIST with the conv autoencoder
+    return paper.compare(runs, reported(), sources, paper_methods)
+
+
+def _status_rows(link_prefix: str):
+    """One row per (method, dataset) of PAPER_METHODS: the paper's own number for it, our mean ±
+    std over seeds, Δ and the verdict, then a row per variant of ours."""
+    table = comparison()
+    _, paper_methods, study_of = paper_runs()
+    for method, dataset, metric, label in PAPER_METHODS:
+        ids = [method] + sorted(m for m, p in paper_methods.items() if p == method)
+        for ours in ids:
+            rows = table[(table["method"] == ours) & (table["paper"] == PAPER_OF[method])
+                         & (table["dataset"] == dataset) & (table["metric"] == metric)]
+            if rows.empty:
+                continue
+            row = rows.iloc[0]
+            verified = bool(row["verified"])
+            reported_cell = f"{100 * row['reported']:.1f}" + ("" if verified else " †")
+            difference = 100 * row["difference"]
+            verdict = "met" if difference >= -GOAL_POINTS else "short"
+            if not verified:
+                verdict += " (unverified number)"
+            name = label if ours == method else f"{label}, `{ours}` (ours, not in the paper)"
+            study = study_of.get((ours, row["our_dataset"]))
+            link = f"[{STUDY_PAGES.get(study, study)}]({link_prefix}{study}/README.md)" if study else ""
+            yield [name, reported_cell, f"{pm_from(row)} ({row['n_seeds']})", signed(difference), verdict, link]
+
+
+def pm_from(row) -> str:
+    return f"{100 * row['mean']:.1f} ± {100 * row['std']:.1f}"
+
+
+STATUS_HEADER = ["Method", "Paper", "Ours: mean ± std (seeds)", "Δ (points)", "Within 2 points?", "Details"]
+STATUS_NOTE = ("ACC in percent unless marked NMI; MNIST is all 70,000 images, MNIST-test the 10,000 test images; "
+               "± is the standard deviation over seeds. † the paper's number could not be verified in the paper "
+               "or the authors' own text (config/paper_results.yaml says where each number was read).")
+
+
+def paper_status_readme() -> str:
+    return markdown_table(STATUS_HEADER, list(_status_rows("studies/")), "---|---:|---:|---:|---|---") + \
+        "\n\n" + STATUS_NOTE
+
+
+def paper_status_docs() -> str:
+    return markdown_table(STATUS_HEADER, list(_status_rows("studies/")), "---|---:|---:|---:|---|---") + \
+        "\n\n" + STATUS_NOTE
+
+
+def paper_table() -> str:
+    """The workflow's paper table (results/tables/paper_table.md) over every paper-settings record."""
+    return paper.markdown(comparison()).replace("### ", "#### ")
+
+
+def reported_numbers() -> str:
+    """config/paper_results.yaml as a table: every number, where it stands and where it was read."""
+    table = reported()
+    rows = [[r.paper, r.method, r.dataset, r.metric.upper(), f"{100 * r.reported:.2f}", r.source, r.read_in,
+             "yes" if r.verified else "no"] for r in table.itertuples()]
+    return markdown_table(["Paper", "Method id", "Dataset", "Metric", "Value (%)", "Table", "Read in", "Verified"],
+                          rows, "---|---|---|---|---:|---|---|---")
+
+
+# ----------------------------------------------------------------------------- performance
+
+def _dag() -> dict:
+    return bench_record("dag_walltime")
+
+
+def dag_time() -> str:
+    """The default DAG's wall time from scratch, per repeat and median."""
+    record = _dag()
+    seconds = [run["seconds"] for run in record["runs"]]
+    rows = [[record["params"]["configfile"], len(record["runs"]), ", ".join(f"{s:.0f}" for s in seconds),
+             f"**{np.median(seconds):.0f} s**"]]
+    return markdown_table(["Config", "Repeats", "Seconds per repeat", "Median"], rows) + "\n\n" + \
+        provenance(record, "bench/results/dag_walltime.json")
+
+
+def dag_time_short() -> str:
+    record = _dag()
+    seconds = np.median([run["seconds"] for run in record["runs"]])
+    return (f"The default DAG takes **{seconds / 60:.1f} minutes** from scratch on {record['machine']} "
+            f"(median of {len(record['runs'])}, `bench/dag_walltime.py`), after a one-time set-up of the "
+            "virtual environment.")
+
+
+def _digits_summary() -> pd.DataFrame:
+    """Per method on digits: mean and std over seeds of the default run's metrics (the DAG record's
+    last repeat)."""
+    runs = pd.DataFrame(_dag()["runs"][-1]["results"])
+    metrics = ["acc", "nmi", "ari", "silhouette", "seconds"]
+    summary = runs.groupby("method")[metrics].agg(["mean", lambda x: x.std(ddof=0)])
+    summary.columns = [f"{m}_{'mean' if s == 'mean' else 'std'}" for m, s in summary.columns]
+    summary["seeds"] = runs.groupby("method")["seed"].nunique()
+    return summary.sort_values("acc_mean", ascending=False)
+
+
+def digits_results() -> str:
+    summary = _digits_summary()
+    rows = []
+    for method, row in summary.iterrows():
+        rows.append([method] + [f"{row[f'{m}_mean']:.3f} ± {row[f'{m}_std']:.3f}" for m in ("acc", "nmi", "ari",
+                                                                                          "silhouette")]
+                    + [f"{row['seconds_mean']:.1f}"])
+    record = _dag()
+    return markdown_table(["Method", "ACC", "NMI", "ARI", "Silhouette", "Fit time (s)"], rows) + "\n\n" + \
+        f"Mean ± std over seeds {sorted(set(r['seed'] for r in record['runs'][-1]['results']))}. " + \
+        provenance(record, "bench/results/dag_walltime.json")
+
+
+def methods_figure() -> str:
+    """Draws docs/images/methods_digits.png from the DAG record; the block holds the image link."""
+    from deepclust import figures
+
+    summary = _digits_summary()
+    long = [{"method": method, "metric": metric, "mean": row[f"{metric}_mean"], "std": row[f"{metric}_std"]}
+            for method, row in summary.iterrows() for metric in ("acc", "nmi", "ari")]
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    figures.method_bars(pd.DataFrame(long), IMAGES / "methods_digits.png",
+                        "digits: mean ± std over seeds (the default run)")
+    return "![Methods on digits, sorted by ACC](docs/images/methods_digits.png)"
+
+
+def clustpy_table(name: str) -> str:
+    record = bench_record(name)
+    rows = []
+    for method, summary in record["summary"].items():
+        ours, theirs = summary["ours"], summary["clustpy"]
+        rows.append([method.upper(), f"{ours['total_s']:.1f} s", f"{theirs['total_s']:.1f} s",
+                     f"**{theirs['total_s'] / ours['total_s']:.2f}×**", f"{ours['acc_mean']:.3f} ± {ours['acc_std']:.3f}",
+                     f"{theirs['acc_mean']:.3f} ± {theirs['acc_std']:.3f}"])
+    params = record["params"]
+    head = (f"{params['dataset']}, {params['pretrain_epochs']} + {params['clustering_epochs']} epochs, "
+            f"{params['threads']} thread(s), seeds {params['seeds'][0]}–{params['seeds'][-1]}; times are medians, "
+            "ACC mean ± std over seeds.\n\n")
+    return head + markdown_table(["Method", "deepclust", "ClustPy", "ClustPy / deepclust", "ACC deepclust",
+                                  "ACC ClustPy"], rows) + "\n\n" + provenance(record, f"bench/results/{name}.json")
+
+
+def clustpy_digits() -> str:
+    return clustpy_table("clustpy_side_by_side_digits_cpu")
+
+
+def clustpy_digits_n_init20() -> str:
+    return clustpy_table("clustpy_side_by_side_digits_cpu_ours_n_init20")
+
+
+def pretrain_throughput() -> str:
+    rows = []
+    for name in ("pretrain_throughput_cpu_fp32", "pretrain_throughput_cpu", "pretrain_throughput_cpu_bf16"):
+        record = bench_record(name)
+        cells = {run["batch_size"]: f"{run['samples_per_second']:,.0f}" for run in record["runs"]}
+        rows.append([f"`{record['params']['precision']}`", *(cells.get(b, "") for b in (64, 256, 1024))])
+    record = bench_record("pretrain_throughput_cpu")
+    return markdown_table(["precision", "batch 64", "batch 256", "batch 1024"], rows) + "\n\n" + \
+        f"Samples per second, d-500-500-2000-10 autoencoder, Adam, {record['params']['threads']} thread(s). " + \
+        provenance(record, "bench/results/pretrain_throughput_cpu*.json")
+
+
+RENDERERS = {name: function for name, function in globals().items()
+             if callable(function) and name in {
+                 "paper_status_readme", "paper_status_docs", "paper_table", "reported_numbers", "dag_time",
+                 "dag_time_short", "digits_results", "methods_figure", "clustpy_digits", "clustpy_digits_n_init20",
+                 "pretrain_throughput"}}
+
+
+# ----------------------------------------------------------------------------- pages
+
+def study_renderer(study: str, function: str):
+    path = STUDIES / study / "tables.py"
+    spec = importlib.util.spec_from_file_location(f"study_tables_{study}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return lambda: getattr(module, function)(study_records(study))
+
+
+def render(name: str) -> str:
+    if "." in name:
+        return study_renderer(*name.split(".", 1))().rstrip("\n")
+    if name not in RENDERERS:
+        raise SystemExit(f"unknown generated block {name!r}; renderers: {', '.join(sorted(RENDERERS))}")
+    return RENDERERS[name]().rstrip("\n")
+
+
+def pages() -> list[Path]:
+    """Every page that may hold generated blocks (docs/studies is a link to studies/: read once)."""
+    docs = [p for p in sorted((ROOT / "docs").rglob("*.md")) if "studies" not in p.relative_to(ROOT / "docs").parts]
+    return [ROOT / "README.md", *docs, *sorted(STUDIES.glob("*/README.md"))]
+
+
+def regenerate(text: str) -> str:
+    return BLOCK.sub(lambda m: f"{m.group(1)}{render(m.group(2))}\n{m.group(3)}", text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only say which pages are stale")
+    args = parser.parse_args()
+    stale = []
+    for page in pages():
+        text = page.read_text()
+        new = regenerate(text)
+        if new != text:
+            stale.append(page.relative_to(ROOT))
+            if not args.check:
+                page.write_text(new)
+    if args.check and stale:
+        sys.exit("stale pages (run `make docs`): " + ", ".join(map(str, stale)))
+    print(("stale: " if args.check else "regenerated: ") + (", ".join(map(str, stale)) or "nothing"))
+
+
+if __name__ == "__main__":
+    main()
