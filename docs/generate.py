@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from deepclust import paper
-from deepclust.records import load
+from deepclust.records import load, markdown_table, mean_std, provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench" / "results"
@@ -53,24 +53,6 @@ def all_records():
     paths = sorted(BENCH.glob("*.json")) + sorted(STUDIES.glob("*/records/*.json"))
     return [(path, load(path)) for path in paths]
 
-
-def provenance(record: dict, name: str) -> str:
-    """One line under a table: where its numbers come from."""
-    return (f"<sub>Record `{name}`: `{record['command']}`, {record['machine']}, {record['date']}, "
-            f"commit {record['commit'][:10]}.</sub>")
-
-
-def markdown_table(header: list, rows: list, align: str | None = None) -> str:
-    align = align or "|".join(["---"] + ["---:"] * (len(header) - 1))
-    lines = ["| " + " | ".join(header) + " |", "|" + align + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def pm(values, scale=100.0, digits=1) -> str:
-    """mean ± std (ddof 0, as the workflow's tables) of ``values`` times ``scale``."""
-    values = np.asarray(values, dtype=float) * scale
-    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
 
 
 def signed(value: float, digits=1) -> str:

@@ -84,3 +84,27 @@ def write(path, *, what: str, params: dict, runs: list, root=".", command: str |
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text(json.dumps(record, indent=1) + "\n")
     return record
+
+
+# ----------------------------------------------------------------------------- rendering, for the docs
+
+def provenance(record: dict, name: str) -> str:
+    """The line under a generated table saying where its numbers come from."""
+    return (f"<sub>Record `{name}`: `{record['command']}`, {record['machine']}, {record['date']}, "
+            f"commit {record['commit'][:10]}.</sub>")
+
+
+def markdown_table(header: list, rows: list, align: str | None = None) -> str:
+    """A markdown table; ``align`` defaults to the first column left, the others right."""
+    align = align or "|".join(["---"] + ["---:"] * (len(header) - 1))
+    lines = ["| " + " | ".join(header) + " |", "|" + align + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def mean_std(values, scale: float = 1.0, digits: int = 3) -> str:
+    """"mean ± std" of ``values`` times ``scale``; std with ddof 0, as the workflow's tables."""
+    import numpy as np
+
+    values = np.asarray(values, dtype=float) * scale
+    return f"{values.mean():.{digits}f} ± {values.std():.{digits}f}"
