@@ -66,13 +66,16 @@ def command_line(root) -> str:
 
 
 def write(path, *, what: str, params: dict, runs: list, root=".", command: str | None = None, device="cpu",
-          **extra) -> dict:
+          commit: str | None = None, **extra) -> dict:
     """Write a record to ``path``: the caller gives what, params and runs; the command (this
-    process's, unless given), commit, machine and date are filled in."""
+    process's), commit (the checkout's), machine and date are filled in unless given."""
     from deepclust.provenance import cpu_name
     from deepclust.runs import git_state
 
-    commit, dirty = git_state(root)
+    head, dirty = git_state(root)
+    if commit is not None and commit != head:
+        dirty = "unknown"  # the runs' own commit, not this checkout's
+    commit = commit or head
     machine = cpu_name()
     if str(device).startswith("cuda"):
         import torch
