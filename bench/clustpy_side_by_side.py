@@ -1,4 +1,4 @@
-"""DEC and IDEC end to end against ClustPy 0.0.3 at equal settings (issue 6, benchmark b).
+"""DEC and IDEC end to end against ClustPy 0.0.3 at equal settings.
 
 Both libraries get the same pixels in [0, 1] (MNIST's 70,000 images, or --dataset digits: scikit-learn's
 1,797 8x8 digits), the same d-500-500-2000-10 autoencoder, the
@@ -8,7 +8,7 @@ weight 0.1), one k-means++ initialisation (ClustPy's default n_init), ReLU, the 
 count and device. ClustPy's MSE sums over features where ours (and the papers') averages: with
 Adam that only matters for IDEC, whose reconstruction term then weighs 784x more in ClustPy. The two run alternately, each in a fresh process, in one invocation, so that a noisy
 machine slows both alike; the JSON has every repeat and the medians, and each run's peak memory
-(the worker process's RSS; on a GPU also torch's peak allocation).
+(the worker process's RSS; on a GPU also torch's peak allocation), as a record (deepclust.records).
 
 What differs by design: DEC (the paper) recomputes the target P on the whole dataset every
 ``update_interval`` steps; ClustPy computes P from each mini-batch alone. deepclust is given one
@@ -17,13 +17,14 @@ full target pass per epoch (update_interval = steps per epoch) and tol 0, so bot
 its ``dec_labels_`` are DEC's own assignments: both ACCs are reported.
 
 ClustPy lives in a venv of its own (its pins differ from ours):
-    python3 -m venv /work/clustpy-venv
-    /work/clustpy-venv/bin/pip install torch==2.14.1 torchvision==0.29.1 clustpy==0.0.3
+    python3 -m venv ../clustpy-venv
+    ../clustpy-venv/bin/pip install torch==2.14.1 torchvision==0.29.1 clustpy==0.0.3
 Usage:
-    .venv/bin/python bench/clustpy_side_by_side.py --clustpy-python /work/clustpy-venv/bin/python \\
-        [--dataset mnist|digits] [--mnist ../shared/data/MNIST/raw] [--samples 70000] [--pretrain-epochs 5] \\
-        [--clustering-epochs 5] [--threads 2] [--device cpu] [--seeds 0 1 2] [--methods dec idec] \\
-        [--ours-n-init 20]
+    .venv/bin/python bench/clustpy_side_by_side.py --clustpy-python ../clustpy-venv/bin/python \\
+        [--dataset mnist|digits] [--mnist <folder with MNIST's .gz files>] [--samples 70000] \\
+        [--pretrain-epochs 5] [--clustering-epochs 5] [--threads 2] [--device cpu] [--seeds 0 1 2] \\
+        [--methods dec idec] [--ours-n-init 20]
+--mnist defaults to $DEEPCLUST_DATA_MIRROR/MNIST/raw.
 --ours-n-init gives deepclust its own default k-means start (DEC's 20 restarts, best inertia) instead
 of ClustPy's single k-means++ start; everything else stays equal.
 Writes bench/results/clustpy_side_by_side_<dataset>_<device>.json.
@@ -43,6 +44,7 @@ from pathlib import Path
 
 BATCH, PRETRAIN_LR, CLUSTER_LR, GAMMA = 256, 1e-3, 1e-4, 0.1
 HIDDEN, EMBEDDING = (500, 500, 2000), 10
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def worker_ours(X, method, args):
@@ -135,7 +137,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clustpy-python", help="the interpreter of the venv holding ClustPy 0.0.3")
     parser.add_argument("--dataset", choices=["mnist", "digits"], default="mnist")
-    parser.add_argument("--mnist", type=Path, default=Path(__file__).resolve().parents[1] / "../shared/data/MNIST/raw")
+    parser.add_argument("--mnist", type=Path, default=Path(os.environ.get("DEEPCLUST_DATA_MIRROR", "")) / "MNIST" / "raw")
     parser.add_argument("--samples", type=int, default=70000)
     parser.add_argument("--pretrain-epochs", type=int, default=5)
     parser.add_argument("--clustering-epochs", type=int, default=5)
@@ -166,48 +168,53 @@ def main():
 
     import numpy as np
 
+    from deepclust import records
     from deepclust.metrics import cluster_accuracy
-    from machine import device_name
 
     X, y = load_pixels(args.dataset, args.mnist, args.samples)
-    report = {"settings": {k: v for k, v in vars(args).items() if k not in ("worker", "method", "data", "out", "seed")},
-              "machine": device_name(args.device), "samples": len(X), "runs": {}, "summary": {}}
-    report["settings"]["mnist"] = str(args.mnist)
+    runs = []
     with tempfile.TemporaryDirectory() as tmp:
         data_path = Path(tmp) / f"{args.dataset}.npy"
         np.save(data_path, X)
         for method in args.methods:
-            runs = {"ours": [], "clustpy": []}
             for seed in args.seeds:
                 args.seed = seed
                 for side, python in (("ours", sys.executable), ("clustpy", args.clustpy_python)):
                     result = run_worker(python, side, method, data_path, args)
-                    result["seed"] = seed
-                    result["acc"] = float(cluster_accuracy(y, np.asarray(result.pop("labels"))))
+                    result = {"method": method, "library": side, "seed": seed, **result,
+                              "acc": float(cluster_accuracy(y, np.asarray(result.pop("labels"))))}
                     if "kmeans_labels" in result:
                         result["acc_kmeans_relabelled"] = float(cluster_accuracy(y, np.asarray(result.pop("kmeans_labels"))))
-                    runs[side].append(result)
+                    runs.append(result)
                     print(f"{method} {side} seed {seed}: {json.dumps(result)}", flush=True)
-            report["runs"][method] = runs
-            median = {side: {key: statistics.median(r[key] for r in rs) for key in rs[0] if key != "seed"}
-                      for side, rs in runs.items()}
-            for side, rs in runs.items():
-                median[side]["acc_mean"] = statistics.mean(r["acc"] for r in rs)
-            epochs = args.pretrain_epochs + args.clustering_epochs
-            report["summary"][method] = {
-                **median,
-                "time_ratio_clustpy_over_ours": median["clustpy"]["total_s"] / median["ours"]["total_s"],
-                "pretrain_ratio": median["clustpy"]["pretrain_s"] / median["ours"]["pretrain_s"],
-                "clustering_ratio": median["clustpy"]["clustering_s"] / median["ours"]["clustering_s"],
-                "seconds_per_epoch": {side: m["total_s"] / epochs for side, m in median.items()},
-            }
+    params = {k: v for k, v in vars(args).items() if k not in ("worker", "method", "data", "out", "seed", "mnist",
+                                                               "clustpy_python")}
     variant = "" if args.ours_n_init == 1 else f"_ours_n_init{args.ours_n_init}"
-    name = f"clustpy_side_by_side_{args.dataset}_{args.device.split(':')[0]}{variant}.json"
-    out = Path(__file__).resolve().parent / "results" / name
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(report, indent=1))
-    print(json.dumps(report["summary"], indent=1))
+    out = ROOT / "bench" / "results" / f"clustpy_side_by_side_{args.dataset}_{args.device.split(':')[0]}{variant}.json"
+    record = records.write(out, what=f"DEC and IDEC end to end, deepclust against ClustPy 0.0.3 at equal settings "
+                                     f"on {args.dataset} ({len(X)} samples)", params={**params, "samples": len(X)},
+                           runs=runs, summary=summarise(runs, args.pretrain_epochs + args.clustering_epochs),
+                           root=ROOT, device=args.device)
+    print(json.dumps(record["summary"], indent=1))
     print(f"wrote {out}")
+
+
+def summarise(runs: list[dict], epochs: int) -> dict:
+    """Per method and library: median times, ACC mean and std over seeds; the time ratios."""
+    summary = {}
+    for method in dict.fromkeys(r["method"] for r in runs):
+        sides = {}
+        for side in ("ours", "clustpy"):
+            rs = [r for r in runs if r["method"] == method and r["library"] == side]
+            sides[side] = {key: statistics.median(r[key] for r in rs) for key in rs[0]
+                           if isinstance(rs[0][key], float) and key != "acc"}
+            sides[side]["acc_mean"] = statistics.mean(r["acc"] for r in rs)
+            sides[side]["acc_std"] = statistics.pstdev(r["acc"] for r in rs)
+            sides[side]["seconds_per_epoch"] = sides[side]["total_s"] / epochs
+        summary[method] = {**sides, "time_ratio_clustpy_over_ours": sides["clustpy"]["total_s"] / sides["ours"]["total_s"],
+                           "pretrain_ratio": sides["clustpy"]["pretrain_s"] / sides["ours"]["pretrain_s"],
+                           "clustering_ratio": sides["clustpy"]["clustering_s"] / sides["ours"]["clustering_s"]}
+    return summary
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Autoencoder pretraining throughput (issue 6, benchmark a): samples per second of the training
+"""Autoencoder pretraining throughput: samples per second of the training
 engine on DEC's d-500-500-2000-10 MLP at MNIST's shape, per batch size, median over repeats.
-Writes bench/results/pretrain_throughput_<device>[_<precision>][_graphs].json. Usage:
+Writes the record bench/results/pretrain_throughput_<device>[_<precision>][_graphs].json. Usage:
     .venv/bin/python bench/pretrain_throughput.py [--device cpu|cuda] [--threads 2] [--epochs 3] [--repeats 3]
         [--precision tf32] [--cuda-graphs]
 The data are random [0, 1] pixels (speed does not depend on their content); the first epoch of each
@@ -8,7 +8,6 @@ repeat is a warm-up and is not counted.
 """
 
 import argparse
-import json
 import os
 import statistics
 import time
@@ -17,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from deepclust import engine
+from deepclust import engine, records
 from deepclust.pretrain import pretrain_autoencoder
-from machine import device_name
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def timed_pretraining(X, epochs, device="cpu", **settings) -> tuple[list[float], list[dict]]:
@@ -66,23 +66,20 @@ def main() -> None:
                      "repeat_medians": medians})
         print(f"batch {batch_size}: {seconds:.3f} s/epoch, {args.samples / seconds:,.0f} samples/s", flush=True)
     if args.device.startswith("cuda"):
-        peak = torch.cuda.max_memory_allocated() / 2**30
+        peak = {"peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 3)}
     else:
         import resource
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
-    result = {"benchmark": "AE pretraining throughput, d-500-500-2000-10, Adam", "device": args.device,
-              "device_name": device_name(args.device), "threads": args.threads, "samples": args.samples,
-              "precision": args.precision, "cuda_graphs": args.cuda_graphs,
-              "epochs_timed": args.epochs, "repeats": args.repeats, "rows": rows,
-              ("peak_gpu_memory_gib" if args.device.startswith("cuda") else "peak_rss_gib"): round(peak, 3),
-              "torch": torch.__version__, "date": time.strftime("%Y-%m-%d")}
+        peak = {"peak_rss_gib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 3)}
     # the default precision keeps the plain name on the CPU
     variant = ("" if args.device == "cpu" and args.precision == "tf32" else f"_{args.precision}") + (
         "_graphs" if args.cuda_graphs else "")
-    out = Path(__file__).parent / "results" / f"pretrain_throughput_{args.device.replace(':', '')}{variant}.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    out = ROOT / "bench" / "results" / f"pretrain_throughput_{args.device.replace(':', '')}{variant}.json"
+    params = {"device": args.device, "threads": args.threads, "samples": args.samples, "precision": args.precision,
+              "cuda_graphs": args.cuda_graphs, "epochs_timed": args.epochs, "repeats": args.repeats,
+              "torch": torch.__version__}
+    records.write(out, what="autoencoder pretraining throughput, d-500-500-2000-10, Adam, per batch size",
+                  params=params, runs=rows, root=ROOT, device=args.device, **peak)
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":
