@@ -23,8 +23,53 @@ def agglomerative(n_clusters, random_state=None, linkage="ward", **params):
 
 
 class AutoEpsDBSCAN(DBSCAN):
-    """DBSCAN whose eps, when 'auto', is a quantile of the distance to the min_samples-th neighbour
-    (the usual k-distance heuristic), so one setting works across feature scales."""
+    """DBSCAN whose ``eps``, when "auto", is a quantile of the distances to the min_samples-th neighbour.
+
+    DBSCAN grows clusters from core points, those with at least ``min_samples`` points (itself
+    included) within distance ``eps``; points reachable from no core point are noise (label -1).
+    It chooses the number of clusters itself. The DBSCAN paper picks ``eps`` from the sorted
+    k-distance graph, the distances of every point to its k-th nearest neighbour; with
+    ``eps="auto"`` this estimator takes the ``eps_quantile`` quantile of those distances, with
+    k = ``min_samples`` counting the point itself (an automatic choice, not in the paper), so one
+    setting works across feature scales. A number as ``eps`` is used as it is.
+
+    Parameters
+    ----------
+    eps : "auto" or float, default="auto"
+        Neighbourhood radius; "auto": chosen from the data by ``eps_quantile``.
+    min_samples : int, default=10
+        Points (the point itself included) within ``eps`` that make a core point; also the k
+        of the k-distance heuristic.
+    eps_quantile : float, default=0.5
+        Quantile in [0, 1] of the k-distances taken as ``eps`` when ``eps="auto"``.
+    metric : str or callable, default="euclidean"
+        Distance metric, as in sklearn.cluster.DBSCAN.
+    metric_params : dict or None, default=None
+        Keyword arguments of the metric.
+    algorithm : {"auto", "ball_tree", "kd_tree", "brute"}, default="auto"
+        Nearest-neighbour algorithm of the clustering, as in sklearn.cluster.DBSCAN.
+    leaf_size : int, default=30
+        Leaf size of the ball or k-d tree.
+    p : float or None, default=None
+        Power of the Minkowski metric (None: 2, Euclidean).
+    n_jobs : int or None, default=None
+        Parallel jobs of the neighbour search of the clustering.
+
+    Attributes
+    ----------
+    eps_ : float
+        The radius used: the k-distance quantile, or ``eps`` itself when given as a number.
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each row; -1 for noise.
+    core_sample_indices_ : ndarray of shape (n_core_samples,)
+        Indices of the core points.
+
+    References
+    ----------
+    .. [1] M. Ester, H.-P. Kriegel, J. Sander and X. Xu, "A Density-Based Algorithm for
+       Discovering Clusters in Large Spatial Databases with Noise", Proceedings of the 2nd
+       International Conference on Knowledge Discovery and Data Mining (KDD), 1996.
+    """
 
     def __init__(self, eps="auto", min_samples=10, eps_quantile=0.5, metric="euclidean", metric_params=None,
                  algorithm="auto", leaf_size=30, p=None, n_jobs=None):

@@ -11,6 +11,76 @@ from deepclust.nn.autoencoder import ConvAutoencoder
 
 
 class DCEC(IDEC):
+    """Deep Convolutional Embedded Clustering: IDEC's loss on a convolutional autoencoder.
+
+    DCEC pretrains a convolutional autoencoder (three stride-2 convolutions, a dense embedding
+    layer and a mirrored decoder of transposed convolutions;
+    ``deepclust.nn.autoencoder.ConvAutoencoder``) so that images keep their spatial structure,
+    initialises centres by k-means in its embedding, then minimises
+    reconstruction + gamma * KL(P || Q) exactly as IDEC does. Rows of X are flattened images,
+    unflattened by ``image_shape``; a given ``autoencoder`` must be a ``ConvAutoencoder``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of clusters.
+    autoencoder : ConvAutoencoder or None, default=None
+        Pretrained convolutional autoencoder, deep-copied before training; None: ``fit``
+        pretrains one on X, which needs ``image_shape``.
+    image_shape : tuple of int (channels, height, width) or None, default=None
+        Shape of each image, by which rows are unflattened; required when ``autoencoder`` is
+        None.
+    filters : tuple of 3 int, default=(32, 64, 128)
+        Channels of the three convolutions of the pretrained autoencoder (the paper's 32, 64, 128;
+        kernels 5x5, 5x5, 3x3).
+    embedding_dim : int, default=10
+        Embedding dimension of the pretrained autoencoder (the paper's 10).
+    gamma : float, default=0.1
+        Weight of the clustering loss against the reconstruction error (the paper's 0.1).
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel.
+    optimizer : {"adam", "sgd"}, default="adam"
+        Optimiser of the fine-tuning (the paper's Adam).
+    lr : float, default=0.001
+        Learning rate (the paper's 0.001).
+    momentum : float, default=0.9
+        Momentum of SGD; ignored by Adam.
+    batch_size, update_interval, tol, max_epochs, n_init : int, int, float, int, int
+        As in IDEC, with the same defaults (256, 140, 0.001, 200, 20).
+    pretrain_epochs : int, default=200
+        Epochs of autoencoder pretraining when ``autoencoder`` is None (the paper's 200).
+    device : str, default="auto"
+        Torch device: "auto", "cpu" or "cuda[:N]".
+    random_state : int or None, default=None
+        Seed; None means 0.
+    verbose : bool, default=False
+        Print progress.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        argmax_j q_ij of each training row.
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        The trained centres in the embedding.
+    autoencoder_ : ConvAutoencoder
+        The fine-tuned convolutional autoencoder.
+    history_ : list of dict
+        One row per update of P: ``epoch``, ``iteration``, ``loss``, ``label_change``, and
+        ``acc`` / ``nmi`` when ``y`` was given.
+    n_iter_ : int
+        Mini-batch steps taken.
+    converged_ : bool
+        Whether training stopped by ``tol``.
+    pretrain_history_ : list of dict
+        Per-epoch pretraining losses; only when ``fit`` pretrained the autoencoder.
+
+    References
+    ----------
+    .. [1] X. Guo, X. Liu, E. Zhu and J. Yin, "Deep Clustering with Convolutional Autoencoders",
+       Neural Information Processing: 24th International Conference (ICONIP), Lecture Notes in
+       Computer Science 10635, Springer, 2017.
+    """
+
     def __init__(self, n_clusters=10, *, autoencoder=None, gamma=0.1, alpha=1.0, optimizer="adam", lr=0.001,
                  momentum=0.9, batch_size=256, update_interval=140, tol=0.001, max_epochs=200, n_init=20,
                  pretrain_epochs=200, image_shape=None, filters=(32, 64, 128), embedding_dim=10,

@@ -26,6 +26,70 @@ def update_centers(centers: torch.Tensor, counts: torch.Tensor, z: torch.Tensor,
 
 
 class DCN(DeepClusterer):
+    """Deep Clustering Network: an autoencoder trained jointly with k-means in its embedding.
+
+    DCN minimises reconstruction + (lambda / 2) * ||f(x) - M s||^2, where f is the encoder, M the
+    matrix of cluster centres and s each sample's one-hot assignment, so that the embedding
+    becomes k-means friendly while still describing the data. Starting from a pretrained
+    autoencoder and k-means in its embedding, each mini-batch takes three alternating steps:
+    (1) one gradient step on the network with assignments and centres fixed, (2) each sample of
+    the batch assigned to its nearest centre in the updated embedding, (3) each centre moved
+    towards its new members with a per-centre step size 1 / count (online k-means, the count
+    growing with every member assigned). A row's cluster is its nearest centre.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of clusters.
+    autoencoder : torch.nn.Module or None, default=None
+        Pretrained autoencoder, deep-copied before training; None: ``fit`` pretrains one on X.
+    lambda_ : float, default=1.0
+        Weight of the k-means term against the reconstruction (mean squared) error.
+    lr : float, default=1e-4
+        Learning rate of Adam for the network step.
+    batch_size : int, default=256
+        Mini-batch size (also of the pretraining when there is one).
+    max_epochs : int, default=50
+        Passes over the data (DCN has no stopping rule).
+    initial_count : float, default=100
+        Count each centre starts from, so that early batches do not swing the centres (the value
+        of the authors' code).
+    n_init : int, default=20
+        Restarts of the k-means that initialises centres and assignments.
+    pretrain_epochs : int, default=200
+        Epochs of autoencoder pretraining when ``autoencoder`` is None.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Encoder layer widths of the pretrained autoencoder.
+    embedding_dim : int, default=10
+        Embedding dimension of the pretrained autoencoder.
+    device : str, default="auto"
+        Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int or None, default=None
+        Seed of initialisation, mini-batch order and k-means; None means 0.
+    verbose : bool, default=False
+        Print progress.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Nearest centre of each training row in the final embedding.
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        The centres M after the last online k-means step.
+    autoencoder_ : torch.nn.Module
+        The fine-tuned autoencoder.
+    history_ : list of dict
+        One row per epoch: ``epoch``, ``loss``, ``label_change`` (fraction of the assignments
+        changed in the epoch), and ``acc`` / ``nmi`` when ``y`` was given.
+    pretrain_history_ : list of dict
+        Per-epoch pretraining losses; only when ``fit`` pretrained the autoencoder.
+
+    References
+    ----------
+    .. [1] B. Yang, X. Fu, N. D. Sidiropoulos and M. Hong, "Towards K-means-friendly Spaces:
+       Simultaneous Deep Learning and Clustering", Proceedings of the 34th International
+       Conference on Machine Learning (ICML), PMLR 70, 2017.
+    """
+
     supports_checkpoint = True
 
     def __init__(self, n_clusters=10, *, autoencoder=None, lambda_=1.0, lr=1e-4, batch_size=256,

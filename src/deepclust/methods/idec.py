@@ -10,6 +10,69 @@ from deepclust.methods.dec import DEC
 
 
 class IDEC(DEC):
+    """Improved Deep Embedded Clustering: DEC's self-training with the reconstruction loss kept.
+
+    IDEC follows DEC's procedure (k-means centres in a pretrained embedding, a Student's t soft
+    assignment Q, a sharpened target P recomputed on the whole dataset every ``update_interval``
+    steps, stopping by ``tol``), but keeps the decoder and minimises
+    reconstruction + gamma * KL(P || Q) over the encoder, the decoder and the centres. The
+    under-complete autoencoder's reconstruction term preserves the local structure of the data,
+    which the clustering loss alone can distort.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of clusters.
+    autoencoder : torch.nn.Module or None, default=None
+        Pretrained autoencoder, deep-copied before training; None: ``fit`` pretrains one on X.
+    gamma : float, default=0.1
+        Weight of the clustering loss KL(P || Q) against the reconstruction (mean squared) error
+        (the paper's 0.1).
+    alpha : float, default=1.0
+        Degrees of freedom of the Student's t kernel.
+    optimizer : {"adam", "sgd"}, default="adam"
+        Optimiser of the fine-tuning (the paper's Adam).
+    lr : float, default=0.001
+        Learning rate (the paper's 0.001).
+    momentum : float, default=0.9
+        Momentum of SGD; ignored by Adam.
+    batch_size, update_interval, tol, max_epochs, n_init : int, int, float, int, int
+        As in DEC, with the same defaults (256, 140, 0.001, 200, 20).
+    pretrain_epochs, hidden_dims, embedding_dim : int, tuple of int, int
+        As in DEC: the autoencoder pretrained when ``autoencoder`` is None (defaults 200,
+        (500, 500, 2000), 10).
+    device : str, default="auto"
+        Torch device: "auto", "cpu" or "cuda[:N]".
+    random_state : int or None, default=None
+        Seed; None means 0.
+    verbose : bool, default=False
+        Print progress.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        argmax_j q_ij of each training row.
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        The trained centres in the embedding.
+    autoencoder_ : torch.nn.Module
+        The fine-tuned autoencoder (encoder and decoder).
+    history_ : list of dict
+        One row per update of P: ``epoch``, ``iteration``, ``loss``, ``label_change``, and
+        ``acc`` / ``nmi`` when ``y`` was given.
+    n_iter_ : int
+        Mini-batch steps taken.
+    converged_ : bool
+        Whether training stopped by ``tol``.
+    pretrain_history_ : list of dict
+        Per-epoch pretraining losses; only when ``fit`` pretrained the autoencoder.
+
+    References
+    ----------
+    .. [1] X. Guo, L. Gao, X. Liu and J. Yin, "Improved Deep Embedded Clustering with Local
+       Structure Preservation", Proceedings of the 26th International Joint Conference on
+       Artificial Intelligence (IJCAI), 2017.
+    """
+
     def __init__(self, n_clusters=10, *, autoencoder=None, gamma=0.1, alpha=1.0, optimizer="adam", lr=0.001,
                  momentum=0.9, batch_size=256, update_interval=140, tol=0.001, max_epochs=200,
                  n_init=20, pretrain_epochs=200, hidden_dims=(500, 500, 2000), embedding_dim=10,

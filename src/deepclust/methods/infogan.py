@@ -14,9 +14,9 @@ with std fixed at 1 it is 0.5 (c - mu)^2 per code, at most Var(c)/2 = 1/6 when Q
 As in that code, the info term is in both players' losses: D's optimizer trains the shared trunk
 and Q's head on it (with G's samples held fixed), G's optimizer trains G on it. The paper uses
 batch 100 (the launcher 128). The launcher's 50 x 100 updates of 128 samples are about 9 passes
-over MNIST's 70k, hence max_epochs 10 (one epoch = one pass over X); small data sets need more
-passes (digits: ~100). Nets: deepclust.nn.gan.InfoGANNet (the paper's MNIST layout for
-images given ``image_shape``, MLPs for flat data).
+over MNIST's 70k, hence max_epochs 10 (one epoch = one pass over X); smaller data sets need
+proportionally more passes for as many updates. Nets: deepclust.nn.gan.InfoGANNet (the paper's
+MNIST layout for images given ``image_shape``, MLPs for flat data).
 
 InfoGAN learns from scratch: the ``autoencoder`` argument exists for the workflow's common
 signature and is ignored. Data must lie in [0, 1], G's sigmoid range.
@@ -66,14 +66,81 @@ def _fake(logits: torch.Tensor) -> torch.Tensor:
 
 
 class InfoGAN(DeepClusterer):
-    """InfoGAN clusterer. ``autoencoder`` is ignored (InfoGAN needs no pretrained network).
-    ``fit(X, y, checkpoint=...)`` saves and resumes at epoch ends: G, D/Q (batch-norm statistics
-    included), both optimizers, the RNG streams (permutations and prior samples) and the history.
+    """InfoGAN as a clusterer: a GAN with a categorical latent code whose recognition network clusters.
 
-    After ``fit``: ``autoencoder_`` is the trained InfoGANNet (G and D/Q, kind "infogan"),
-    ``labels_`` = argmax Q(c | x), ``history_`` one row per epoch (d_loss, g_loss, info_loss,
-    loss = g_loss + info_loss, and acc/nmi when y is given). ``transform`` returns Q's categorical
-    logits (n x K), the embedding the method clusters in.
+    The generator G(z, c) gets noise z ~ U(-1, 1)^``noise_dim``, a categorical code
+    c ~ Cat(``n_clusters``) and ``n_continuous`` continuous codes ~ U(-1, 1). Besides the usual
+    adversarial game against a discriminator D, G and a recognition network Q (a head on D's
+    trunk) minimise lambda * L_I, the cross-entropy of Q's categorical head on the sampled c plus
+    the Gaussian negative log-likelihood (fixed standard deviation 1) of the continuous codes
+    under Q's means: a variational lower bound on the mutual information I(c; G(z, c)). The
+    categorical code therefore comes to carry the most salient discrete factor of the data, and
+    a real row x is clustered by argmax_c Q(c | x). Each step updates D and Q on real rows and
+    G's (fixed) samples, then G against the updated D and Q with the non-saturating loss.
+
+    InfoGAN learns from scratch: ``autoencoder`` is accepted for the common signature and
+    ignored. X must lie in [0, 1], the range of G's sigmoid output. ``fit(X, y, checkpoint=...)``
+    saves and resumes at epoch ends (G, D and Q with their batch-norm statistics, both
+    optimisers, the random streams and the history). ``transform`` returns Q's categorical
+    logits (n_samples, n_clusters), the space the method clusters in; ``generate`` draws rows
+    per categorical code.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of categories of the categorical code, i.e. of clusters (at least 2).
+    autoencoder : None, default=None
+        Ignored (no pretrained network is used).
+    image_shape : tuple of int (channels, height, width) or None, default=None
+        Shape of each image, for the paper's convolutional MNIST layout; None (or images too
+        small to halve): fully connected networks of the same form.
+    noise_dim : int, default=62
+        Dimension of the incompressible noise z (the paper's 62 for MNIST).
+    n_continuous : int, default=2
+        Number of continuous U(-1, 1) codes (the paper's 2 for MNIST; 0 for none).
+    lambda_categorical : float, default=1.0
+        Weight of the categorical code's information term (the paper's 1 for discrete codes).
+    lambda_continuous : float, default=1.0
+        Weight of the continuous codes' information term (1, as the authors' MNIST launcher).
+    d_lr : float, default=2e-4
+        Adam learning rate of D and Q.
+    g_lr : float, default=1e-3
+        Adam learning rate of G.
+    betas : tuple of 2 float, default=(0.5, 0.999)
+        Adam's (beta1, beta2) for both optimisers.
+    batch_size : int, default=100
+        Mini-batch size (the paper's 100).
+    max_epochs : int, default=10
+        Passes over X.
+    hidden_dim : int, default=1024
+        Width of the fully connected layer of G and of D's trunk (and of every layer of the
+        fully connected networks).
+    q_hidden_dim : int, default=128
+        Width of Q's hidden layer.
+    filters : int, default=64
+        Channels of the first convolution, doubling per stride-2 step (images only).
+    device : str, default="auto"
+        Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int or None, default=None
+        Seed of weight initialisation, mini-batch order and prior samples; None means 0.
+    verbose : bool, default=False
+        Print progress.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        argmax_c Q(c | x) of each training row.
+    autoencoder_ : InfoGANNet
+        The trained networks G, D and Q (in eval mode).
+    history_ : list of dict
+        One row per epoch: ``epoch``, ``d_loss``, ``g_loss``, ``info_loss``,
+        ``loss`` (= g_loss + info_loss), and ``acc`` / ``nmi`` when ``y`` was given.
+
+    References
+    ----------
+    .. [1] X. Chen, Y. Duan, R. Houthooft, J. Schulman, I. Sutskever and P. Abbeel, "InfoGAN:
+       Interpretable Representation Learning by Information Maximizing Generative Adversarial
+       Nets", Advances in Neural Information Processing Systems 29 (NIPS), 2016.
     """
 
     supports_checkpoint = True  # its own fit (no DeepClusterer._fit: nothing pretrained) takes the checkpoint

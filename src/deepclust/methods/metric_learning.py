@@ -143,15 +143,97 @@ def cluster_means(z: np.ndarray, labels: np.ndarray, n_clusters: int) -> np.ndar
 
 
 class MetricLearningDC(DeepClusterer):
-    """Round 0 is k-means (``n_init`` restarts) on the pretrained embedding. Each round then trains
-    ``epochs_per_round`` epochs of P x K batches on the current pseudo-labels (P = min(clusters,
-    batch_size // samples_per_class), ceil(n / (P K)) batches an epoch, so about n samples) with
-    loss = metric loss + reconstruction_weight * reconstruction MSE, and re-runs k-means on the new
-    embedding, started from the previous clusters' means in it (one run: the clusters stay
-    where they were unless the data moves them, and keep their ids). It stops early when fewer
-    than ``tol`` of the samples change cluster (after Hungarian matching of the two clusterings).
-    ``labels_`` and ``cluster_centers_`` are the last k-means', on the final embedding.
-    ``fit(X, y, checkpoint=...)`` saves and resumes at round ends (after the re-clustering)."""
+    """Metric-learning deep clustering: alternate k-means pseudo-labels and metric learning on them.
+
+    DeepCluster's pseudo-label iteration with a metric-learning loss in place of its classifier
+    (a combination of published parts, not one paper's method). Round 0 is k-means (``n_init``
+    restarts) on the pretrained embedding. Each round then trains the encoder for
+    ``epochs_per_round`` epochs of P x K batches on the current pseudo-labels (K =
+    ``samples_per_class`` samples of each of P = min(clusters, batch_size // K) pseudo-classes,
+    ceil(n / (P K)) batches an epoch, so about n samples) with loss = metric loss +
+    ``reconstruction_weight`` * reconstruction error, and re-runs k-means on the new embedding,
+    started from the previous clusters' means in it (one run, so clusters keep their place and
+    their ids unless the data moves them). It stops after ``rounds`` rounds, or earlier when
+    fewer than a fraction ``tol`` of the samples change cluster (after Hungarian matching of the
+    two clusterings). ``fit(X, y, checkpoint=...)`` saves and resumes at round ends.
+    ``transform`` gives the (L2-normalised, when ``normalize``) embedding that k-means clusters.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of clusters.
+    autoencoder : torch.nn.Module or None, default=None
+        Pretrained autoencoder, deep-copied before training; None: ``fit`` pretrains one on X.
+    loss : {"batch_hard", "semi_hard", "contrastive"}, default="batch_hard"
+        Metric loss: Hermans et al.'s batch hard triplet loss, FaceNet's triplet loss with
+        semi-hard negatives, or Hadsell et al.'s contrastive loss.
+    margin : float, default=0.2
+        Margin of the loss (FaceNet's 0.2 on the unit hypersphere), > 0.
+    normalize : bool, default=True
+        L2-normalise the embedding before the loss and k-means, so the margin has a fixed
+        meaning whatever the pretrained embedding's scale.
+    rounds : int, default=50
+        Upper bound on the rounds of training and re-clustering.
+    epochs_per_round : int, default=1
+        Training epochs between two k-means re-clusterings (DeepCluster re-clusters every epoch).
+    batch_size : int, default=72
+        Samples per P x K batch, at most (Hermans et al.'s 18 x 4); at least 2 * samples_per_class.
+    samples_per_class : int, default=4
+        K, samples of each pseudo-class in a batch (Hermans et al.'s 4; at least 2).
+    lr : float, default=3e-4
+        Learning rate of Adam (Hermans et al.'s 3e-4).
+    reconstruction_weight : float, default=1.0
+        Weight of the decoder's reconstruction (mean squared) error, which keeps the embedding
+        from collapsing onto the current pseudo-labels (not from a paper; 0: off).
+    tol : float, default=0.001
+        Stop when fewer than this fraction of the samples change cluster in a round.
+    n_init : int, default=20
+        Restarts of the round-0 k-means.
+    pretrain_epochs : int, default=200
+        Epochs of autoencoder pretraining when ``autoencoder`` is None.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Encoder layer widths of the pretrained autoencoder.
+    embedding_dim : int, default=10
+        Embedding dimension of the pretrained autoencoder.
+    device : str, default="auto"
+        Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int or None, default=None
+        Seed of initialisation, batch sampling and k-means; None means 0.
+    verbose : bool, default=False
+        Print progress.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        The last k-means' labels, on the final embedding.
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        The last k-means' centres (in the normalised embedding when ``normalize``).
+    autoencoder_ : torch.nn.Module
+        The fine-tuned autoencoder.
+    history_ : list of dict
+        One row for round 0 and one per round: ``epoch``, ``round``, ``loss``, ``metric_loss``,
+        ``reconstruction_loss``, ``labels_changed``, ``label_change``, and ``acc`` / ``nmi``
+        when ``y`` was given.
+    n_rounds_ : int
+        Rounds run.
+    converged_ : bool
+        Whether training stopped by ``tol`` rather than by ``rounds``.
+    pretrain_history_ : list of dict
+        Per-epoch pretraining losses; only when ``fit`` pretrained the autoencoder.
+
+    References
+    ----------
+    .. [1] M. Caron, P. Bojanowski, A. Joulin and M. Douze, "Deep Clustering for Unsupervised
+       Learning of Visual Features", European Conference on Computer Vision (ECCV), 2018.
+    .. [2] A. Hermans, L. Beyer and B. Leibe, "In Defense of the Triplet Loss for Person
+       Re-Identification", arXiv:1703.07737, 2017.
+    .. [3] F. Schroff, D. Kalenichenko and J. Philbin, "FaceNet: A Unified Embedding for Face
+       Recognition and Clustering", Proceedings of the IEEE Conference on Computer Vision and
+       Pattern Recognition (CVPR), 2015.
+    .. [4] R. Hadsell, S. Chopra and Y. LeCun, "Dimensionality Reduction by Learning an Invariant
+       Mapping", Proceedings of the IEEE Conference on Computer Vision and Pattern Recognition
+       (CVPR), 2006.
+    """
 
     supports_checkpoint = True
 

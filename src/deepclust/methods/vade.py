@@ -9,16 +9,17 @@ at the posterior mean z.
 
 Parameterisation: pi = softmax(logits), so it stays on the simplex; the mixture's variances
 as log-variances, so they stay positive. Gradients flow through gamma, as in the authors' code.
-q(z|x)'s variance starts at a tenth of the mixture's: from the VAE's neutral start (variance 1,
-ten times the clusters' on digits) every sample went to one cluster within an epoch.
+q(z|x)'s variance starts at a tenth of the mixture's mean variance (not in the paper): a VAE's
+neutral start (variance 1) can be much wider than the clusters, and q(c|x), computed from one
+sample z of so wide a posterior, can then send every sample to one cluster in the first epoch.
 Paper / authors' code settings (MNIST): Adam lr 0.002 for the network and the mixture, decayed
 by 0.9 every 10 epochs (floored at 0.0002), batch 100, 500 epochs, Bernoulli likelihood, one
 sklearn 0.17 mixture.GMM fit, i.e. EM from a 10-start k-means' centres (here mixture_init='kmeans',
 n_init=10; see `initial_mixture`). Unlike the authors' code, pi starts at the fitted mixture's
 weights (theirs: uniform) and one Adam with the default epsilon updates everything (theirs: two,
-epsilon 1e-4, which made no difference on digits). ``latent_scale`` (ours, default 1) widens the
-pretrained latent space before training (`rescale_latent`): the paper's Adam steps are absolute,
-and the authors' embedding's scale is unknown.
+epsilon 1e-4). ``latent_scale`` (ours, default 1) widens the pretrained latent space before
+training (`rescale_latent`): the paper's Adam steps are absolute, and the authors' embedding's
+scale is unknown.
 """
 
 import math
@@ -125,6 +126,95 @@ def rescale_latent(model: VariationalAutoencoder, scale: float) -> VariationalAu
 
 
 class VaDE(DeepClusterer):
+    """Variational Deep Embedding: a VAE whose prior is a Gaussian mixture, one component per cluster.
+
+    VaDE's generative model draws a cluster c ~ Cat(pi), a latent z ~ N(mu_c, diag sigma_c^2) and
+    x from a decoder p(x|z) (Bernoulli or Gaussian). A VAE built from the pretrained autoencoder
+    (its encoder gives q(z|x)'s mean, a new head its log-variance) and a diagonal Gaussian mixture
+    fitted to the pretrained embedding are trained together by maximising the closed-form
+    evidence lower bound with one reparameterised sample z per x and q(c|x) = p(c|z) of that
+    sample. The cluster of x is argmax_c p(c|z) at the posterior mean z. Being generative, the
+    fitted model can also draw new samples of each cluster (``sample``). Learning rate: ``lr``
+    times ``lr_decay`` every ``decay_every`` epochs, never below ``min_lr``.
+
+    Parameters
+    ----------
+    n_clusters : int, default=10
+        Number of clusters, i.e. mixture components.
+    autoencoder : torch.nn.Module or None, default=None
+        Pretrained fully connected autoencoder whose encoder and decoder start the VAE (they are
+        copied); None: ``fit`` pretrains one on X.
+    likelihood : {"bernoulli", "gaussian"}, default="bernoulli"
+        p(x|z): Bernoulli on the decoder's logits (X must lie in [0, 1]; the paper's choice for
+        MNIST) or Gaussian (squared error).
+    lr : float, default=0.002
+        Initial learning rate of Adam, for the network and the mixture together.
+    lr_decay : float, default=0.9
+        Factor applied to the learning rate every ``decay_every`` epochs, in (0, 1].
+    decay_every : int, default=10
+        Epochs between two learning-rate decays.
+    min_lr : float, default=0.0002
+        Floor of the decayed learning rate.
+    batch_size : int, default=100
+        Mini-batch size (also of the pretraining when there is one).
+    max_epochs : int, default=500
+        Training epochs (VaDE has no stopping rule).
+    n_init : int, default=1
+        Starts of the initial mixture fit: GaussianMixture fits for ``mixture_init="fit"``,
+        k-means starts for ``"kmeans"`` (the authors' code: 10).
+    mixture_init : {"fit", "kmeans"}, default="fit"
+        How the initial mixture is fitted to the embedding: "fit", GaussianMixture's own start
+        (the likeliest of ``n_init`` fits); "kmeans", the authors' code, EM from the centres of
+        a k-means (see ``initial_mixture``).
+    decoder_warmup_epochs : int, default=0
+        Epochs fitting the decoder alone to p(x|z) at the fixed posterior means before the joint
+        training, so the likelihood's output scale is learned first (not in the paper; 0: off).
+    latent_scale : float, default=1.0
+        Factor that widens the pretrained latent space before training without changing any
+        reconstruction (see ``rescale_latent``; not in the paper; 1: off). Adam's steps have a
+        fixed size, so this sets how far a step moves the embedding and the mixture against
+        the clusters' spread.
+    pretrain_epochs : int, default=200
+        Epochs of autoencoder pretraining when ``autoencoder`` is None.
+    hidden_dims : tuple of int, default=(500, 500, 2000)
+        Encoder layer widths of the pretrained autoencoder (the paper's d-500-500-2000-10).
+    embedding_dim : int, default=10
+        Latent dimension of the pretrained autoencoder.
+    device : str, default="auto"
+        Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
+    random_state : int or None, default=None
+        Seed of initialisation, mini-batch order, the reparameterisation noise and the mixture
+        fit; None means 0.
+    verbose : bool, default=False
+        Print progress.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        argmax_c p(c|z) of each training row at its posterior mean z.
+    cluster_centers_ : ndarray of shape (n_clusters, latent_dim)
+        The mixture's means mu_c.
+    covariances_ : ndarray of shape (n_clusters, latent_dim)
+        The mixture's diagonal variances sigma_c^2.
+    weights_ : ndarray of shape (n_clusters,)
+        The mixture's weights pi.
+    prior_ : GaussianMixturePrior
+        The trained mixture as a torch module (used by ``predict_proba`` and ``sample``).
+    autoencoder_ : VariationalAutoencoder
+        The trained VAE.
+    history_ : list of dict
+        One row at the start and one per epoch: ``epoch``, ``loss`` (negative ELBO per sample),
+        ``lr``, ``label_change`` (after the start), and ``acc`` / ``nmi`` when ``y`` was given.
+    pretrain_history_ : list of dict
+        Per-epoch pretraining losses; only when ``fit`` pretrained the autoencoder.
+
+    References
+    ----------
+    .. [1] Z. Jiang, Y. Zheng, H. Tan, B. Tang and H. Zhou, "Variational Deep Embedding: An
+       Unsupervised and Generative Approach to Clustering", Proceedings of the 26th
+       International Joint Conference on Artificial Intelligence (IJCAI), 2017.
+    """
+
     supports_checkpoint = True
 
     def __init__(self, n_clusters=10, *, autoencoder=None, likelihood="bernoulli", lr=0.002, lr_decay=0.9,
