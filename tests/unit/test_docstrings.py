@@ -1,18 +1,22 @@
 """Every estimator has a numpydoc class docstring that documents each ``__init__`` parameter."""
 
+import ast
 import inspect
 import re
+from pathlib import Path
 
 import pytest
 
 from deepclust import methods
+from deepclust.methods.base import DeepClusterer
 from deepclust.methods.baselines import AutoEpsDBSCAN
 
 REQUIRED_SECTIONS = ("Parameters", "Attributes", "References")
 # a numpydoc heading: a title line underlined by dashes of the same length
 HEADING = re.compile(r"^([A-Z][A-Za-z ]*)\n(-+)[ \t]*$", re.MULTILINE)
+METHODS_DIR = Path(methods.__file__).parent
 
-ESTIMATORS = [methods.get(name) for name in methods.DEEP_METHODS] + [AutoEpsDBSCAN]
+ESTIMATORS = [methods.get(name) for name in methods.DEEP_METHODS] + [DeepClusterer, AutoEpsDBSCAN]
 
 
 def sections(doc: str) -> dict[str, str]:
@@ -76,6 +80,12 @@ def test_attributes_are_fitted_names(cls):
     assert all(name.endswith("_") for name in attributes), attributes
 
 
+def test_base_class_documents_the_shared_parameters():
+    # DeepClusterer has no __init__ of its own; its docstring lists what every subclass passes it
+    documented = documented_names(sections(DeepClusterer.__doc__)["Parameters"])
+    assert methods.WORKFLOW_SET <= documented, methods.WORKFLOW_SET - documented
+
+
 def test_an_undocumented_parameter_is_caught():
     class Documented:
         """Summary.
@@ -100,3 +110,14 @@ def test_an_undocumented_parameter_is_caught():
             pass
 
     assert undocumented_parameters(Documented) == ["beta"]
+
+
+@pytest.mark.parametrize("path", sorted(METHODS_DIR.glob("*.py")), ids=lambda p: p.name)
+def test_no_class_has_a_misplaced_docstring(path):
+    # a string after the first statement of a class is no docstring: __doc__ stays None
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ClassDef):
+            for statement in node.body[1:]:
+                is_string = (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+                             and isinstance(statement.value.value, str))
+                assert not is_string, f"{path.name}: class {node.name} has a string at line {statement.lineno}"

@@ -15,15 +15,77 @@ from sklearn.metrics import normalized_mutual_info_score
 
 
 class DeepClusterer(ClusterMixin, BaseEstimator):
-    supports_checkpoint = False  # whether _fit saves and resumes through self._checkpoint
+    """Base class of the deep clustering estimators: an autoencoder, then clustering in its embedding.
 
-    """Base class. Subclasses implement ``_fit(data, y, model, generator, device)`` and set
-    ``cluster_centers_`` (in embedding space), ``labels_`` and ``history_``.
+    A deep clusterer starts from an autoencoder, either a pretrained one that is shared between
+    methods (``autoencoder``, deep-copied and never modified) or one that ``fit`` pretrains on X
+    by reconstruction (``pretrain_epochs`` epochs, the ``hidden_dims`` / ``embedding_dim`` layout:
+    DEC's d-500-500-2000-10 by default). Most methods initialise their clusters by k-means with
+    ``n_init`` restarts in that embedding, then fine-tune the encoder and the clusters together;
+    ``transform`` gives the fine-tuned embedding and ``predict`` the nearest cluster centre in it.
 
-    ``autoencoder`` is a pretrained network shared between methods (it is copied, never
-    modified); when it is None, ``fit`` pretrains one with the ``pretrain_*`` settings.
-    ``y`` given to ``fit`` is used only to log ACC/NMI in ``history_``, never for training.
+    Subclasses define ``__init__`` (the scikit-learn convention: store every argument unchanged
+    under its own name) and implement ``_fit(data, y, model, generator, seed)``, which sets
+    ``cluster_centers_`` (in embedding space), ``labels_`` and the rows of ``history_``; the
+    shared ``fit`` prepares the data, the device, the seeded random stream and the autoencoder.
+    Methods that learn their own network from scratch (InfoGAN, JULE) override ``fit`` and
+    ignore ``autoencoder``. ``y`` given to ``fit`` is used only to log ACC and NMI in
+    ``history_``, never for training. ``fit`` also takes ``checkpoint`` (an
+    ``engine.Checkpoint``), through which methods with ``supports_checkpoint`` save and resume
+    their fine-tuning state at epoch ends.
+
+    This class has no ``__init__`` of its own; the parameters below are those its methods read,
+    which every subclass that uses the shared ``fit`` takes.
+
+    Parameters
+    ----------
+    n_clusters : int
+        Number of clusters (at least as many rows as this are needed in X).
+    autoencoder : torch.nn.Module or None
+        Pretrained autoencoder with ``encoder`` and ``decoder`` parts, deep-copied before
+        training. None: ``fit`` pretrains one on X.
+    batch_size : int
+        Mini-batch size, of the fine-tuning and of the pretraining when there is one.
+    n_init : int
+        Restarts of the k-means that initialises the clusters in the embedding.
+    pretrain_epochs : int
+        Epochs of autoencoder pretraining when ``autoencoder`` is None.
+    hidden_dims : tuple of int
+        Hidden layer widths of the encoder pretrained when ``autoencoder`` is None (the decoder
+        mirrors them).
+    embedding_dim : int
+        Dimension of the embedding of the autoencoder pretrained when ``autoencoder`` is None.
+    device : str
+        Torch device: "auto" (CUDA when available, else the CPU), "cpu", "cuda" or "cuda:N".
+    random_state : int or None
+        Seed of weight initialisation, mini-batch order, sampling and k-means; None means 0.
+    verbose : bool
+        Print progress while training.
+
+    Attributes
+    ----------
+    labels_ : ndarray of shape (n_samples,)
+        Cluster of each training row.
+    cluster_centers_ : ndarray of shape (n_clusters, embedding_dim)
+        Cluster centres in the embedding.
+    autoencoder_ : torch.nn.Module
+        The fine-tuned network (in eval mode); ``autoencoder`` itself is left as it was.
+    history_ : list of dict
+        One row per monitoring point of the training (epoch, loss, ...; ``acc`` and ``nmi``
+        too when ``y`` was given to ``fit``).
+    pretrain_history_ : list of dict
+        One row per pretraining epoch; set only when ``fit`` pretrained the autoencoder.
+
+    References
+    ----------
+    .. [1] J. Xie, R. Girshick and A. Farhadi, "Unsupervised Deep Embedding for Clustering
+       Analysis", Proceedings of the 33rd International Conference on Machine Learning (ICML),
+       2016.
+    .. [2] E. Min, X. Guo, Q. Liu, G. Zhang, J. Cui and J. Long, "A Survey of Clustering With Deep
+       Learning: From the Perspective of Network Architecture", IEEE Access 6, 2018.
     """
+
+    supports_checkpoint = False  # whether _fit saves and resumes through self._checkpoint
 
     def _start(self, X):
         X = np.asarray(X, dtype=np.float32)
