@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Issue 6's GPU checks and benchmarks in one command (~8 minutes on one H100/H200), for a GPU
-# machine that has PyTorch, scikit-learn and pytest but no network and no deepclust install.
+# The GPU checks and benchmarks in one command (~8 minutes on one H100/H200), for a GPU machine
+# that has PyTorch, scikit-learn and pytest but no network and no deepclust install.
 #
-# Here, first:   bash bench/gpu_suite.sh --stage     (copies MNIST's 4 files and ClustPy 0.0.3's
-#                                                     source into .device/, ignored by git)
-# There:         bash bench/gpu_suite.sh [OUT]        (the device tool: carry [".device"]; OUT
-#                                                     defaults to $OUT, else bench/results)
-# Writes into OUT (at most 8 files, the device tool's limit): suite.log (everything printed,
+# With network, first:  bash bench/gpu_suite.sh --stage   (copies MNIST's 4 files from
+#                       $DEEPCLUST_DATA_MIRROR/MNIST/raw and ClustPy 0.0.3's source into .device/,
+#                       ignored by git; copy the checkout with .device/ to the GPU machine)
+# On the GPU machine:   bash bench/gpu_suite.sh [OUT]      (OUT defaults to $OUT, else bench/results)
+# Writes into OUT (at most 8 files): suite.log (everything printed,
 # starting with the device, driver and torch), gpu_tests.log (pytest -m gpu: CUDA graphs and
-# precisions against eager fp32), pretrain_throughput_cuda_*.json (a: AE epoch at batch 256 and
+# precisions against eager fp32), pretrain_throughput_cuda_*.json (AE epoch at batch 256 and
 # 1024, eager and graphed), dec_paper_settings_cuda*.json (DEC on all of MNIST at paper.yaml's
-# settings, per seed), clustpy_side_by_side_mnist_cuda.json (b: DEC against ClustPy on the GPU).
+# settings, per seed), clustpy_side_by_side_mnist_cuda.json (DEC against ClustPy on the GPU).
 # Every step runs even if an earlier one failed; the exit status says whether all passed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +19,7 @@ STAGE=.device
 if [ "${1:-}" = "--stage" ]; then
     mkdir -p "$STAGE/mnist"
     grep -qx "/$STAGE/" .git/info/exclude 2>/dev/null || echo "/$STAGE/" >> .git/info/exclude
-    cp ../shared/data/MNIST/raw/*.gz "$STAGE/mnist/"
+    cp "${DEEPCLUST_DATA_MIRROR:?set it to a folder holding MNIST/raw}"/MNIST/raw/*.gz "$STAGE/mnist/"
     python3 -m pip download --quiet --no-deps -d "$STAGE" clustpy==0.0.3  # PyPI has its source only
     du -sh "$STAGE"
     exit 0
@@ -41,7 +41,7 @@ echo "cpus: $(nproc)"
 
 step "GPU code paths" bash -c "set -o pipefail; python3 -m pytest -q -p no:cacheprovider -m gpu tests/unit/test_gpu.py 2>&1 | tee '$OUT/gpu_tests.log'"
 
-# (a) one epoch of the d-500-500-2000-10 AE on 70,000 samples: eager vs CUDA graphs (target <= 0.1 s at 256)
+# one epoch of the d-500-500-2000-10 AE on 70,000 samples: eager vs CUDA graphs (target <= 0.1 s at 256)
 step "throughput, eager" python3 bench/pretrain_throughput.py --device cuda --batch-sizes 256 1024 --epochs 5 --repeats 3
 step "throughput, graphs" python3 bench/pretrain_throughput.py --device cuda --batch-sizes 256 1024 --epochs 5 --repeats 3 --cuda-graphs
 step "throughput, bf16 + graphs" python3 bench/pretrain_throughput.py --device cuda --batch-sizes 256 --epochs 5 --repeats 3 --precision bf16 --cuda-graphs
@@ -53,7 +53,7 @@ step "DEC paper settings, graphs" python3 bench/dec_paper_settings.py --device c
 step "DEC paper settings, eager" python3 bench/dec_paper_settings.py --device cuda --seeds 0 \
     --mnist "$STAGE/mnist" --out "$OUT/dec_paper_settings_cuda.json"
 
-# (b) ClustPy 0.0.3 on the same GPU (built from its source: its C extension needs the machine's compiler)
+# ClustPy 0.0.3 on the same GPU (built from its source: its C extension needs the machine's compiler)
 if python3 -m pip install --quiet --no-deps --no-build-isolation --no-index --target /tmp/clustpy-site \
         "$STAGE"/clustpy-0.0.3.tar.gz > /tmp/clustpy_install.log 2>&1; then
     cat > /tmp/clustpy-python <<EOF
