@@ -14,7 +14,8 @@ import yaml
 
 METRICS = ("acc", "nmi", "ari")
 HEADERS = {"acc": "ACC", "nmi": "NMI", "ari": "ARI"}
-ENTRY_KEYS = {"method", "dataset", "table", *METRICS}
+REQUIRED_KEYS = ("method", "dataset", "table", "source", "verified")
+ENTRY_KEYS = {*REQUIRED_KEYS, *METRICS}
 
 
 class ReportedResultsError(ValueError):
@@ -27,11 +28,13 @@ def load_reported(path) -> pd.DataFrame:
         papers:
           DEC:
             citation: "Xie, Girshick, Farhadi. ... ICML 2016"
-            checked: false            # compared with the paper's own text?
             results:
-              - {method: dec, dataset: mnist, table: "Table 2", acc: 0.8430}
+              - {method: dec, dataset: mnist, table: "Table 2", acc: 0.8430,
+                 source: "DEC paper, Table 2",   # where the value was read
+                 verified: true}                  # read in the paper, the authors' text or a paper quoting it?
 
-    Values are fractions in [0, 1] (84.30 % is 0.8430)."""
+    Values are fractions in [0, 1] (84.30 % is 0.8430). A row's ``source`` is the entry's ``table``
+    (where in the paper), ``read_in`` its ``source`` and ``verified`` its flag."""
     with open(path) as f:
         document = yaml.safe_load(f) or {}
     papers = document.get("papers")
@@ -42,14 +45,21 @@ def load_reported(path) -> pd.DataFrame:
         where = f"{path}: papers.{paper}"
         if not isinstance(spec, dict) or "citation" not in spec or not spec.get("results"):
             raise ReportedResultsError(f"{where}: needs 'citation' and a non-empty 'results' list")
+        if "checked" in spec:
+            raise ReportedResultsError(f"{where}: 'checked' is no longer read; mark each entry of 'results' "
+                                       "with 'verified: true' or 'verified: false'")
         for i, entry in enumerate(spec["results"]):
             here = f"{where}.results[{i}]"
             unknown = sorted(set(entry) - ENTRY_KEYS)
             if unknown:
                 raise ReportedResultsError(f"{here}: unknown key(s) {unknown}; valid: {sorted(ENTRY_KEYS)}")
-            missing = [k for k in ("method", "dataset", "table") if k not in entry]
+            missing = [k for k in REQUIRED_KEYS if k not in entry]
             if missing:
                 raise ReportedResultsError(f"{here}: missing {', '.join(missing)}")
+            if not isinstance(entry["verified"], bool):
+                raise ReportedResultsError(f"{here}.verified: {entry['verified']!r} is not true or false")
+            if not isinstance(entry["source"], str) or not entry["source"].strip():
+                raise ReportedResultsError(f"{here}.source: {entry['source']!r} does not say where the value was read")
             values = {m: entry[m] for m in METRICS if m in entry}
             if not values:
                 raise ReportedResultsError(f"{here}: no metric (one of {', '.join(METRICS)})")
@@ -57,9 +67,9 @@ def load_reported(path) -> pd.DataFrame:
                 if not isinstance(value, (int, float)) or not 0 <= value <= 1:
                     raise ReportedResultsError(
                         f"{here}.{metric}: {value!r} is not a fraction in [0, 1] (write 84.3 % as 0.843)")
-                rows.append({"paper": paper, "citation": spec["citation"], "checked": bool(spec.get("checked")),
-                             "source": entry["table"], "method": entry["method"], "dataset": entry["dataset"],
-                             "metric": metric, "reported": float(value)})
+                rows.append({"paper": paper, "citation": spec["citation"], "verified": entry["verified"],
+                             "read_in": entry["source"], "source": entry["table"], "method": entry["method"],
+                             "dataset": entry["dataset"], "metric": metric, "reported": float(value)})
     return pd.DataFrame(rows)
 
 
@@ -90,7 +100,7 @@ def compare(runs: pd.DataFrame, reported: pd.DataFrame, sources: dict[str, str],
 
 def _wide(table: pd.DataFrame) -> pd.DataFrame:
     """One row per (our dataset, method, paper), the metrics side by side."""
-    keys = ["our_dataset", "method", "paper", "source", "checked"]
+    keys = ["our_dataset", "method", "paper", "source", "verified"]
     wide = table.pivot_table(index=keys, columns="metric", values=["reported", "mean", "std", "difference"],
                              aggfunc="first", sort=False)
     wide.columns = [f"{value}_{metric}" for value, metric in wide.columns]
@@ -128,13 +138,13 @@ def _metrics_present(table):
 
 def _datasets(table: pd.DataFrame, fmt: dict):
     """Per dataset of ours: (dataset, metrics shown, rows of cells: method, paper (source) with a
-    dagger where unchecked, then reported / ours / difference per metric), cells formatted by ``fmt``."""
+    dagger where not verified, then reported / ours / difference per metric), cells formatted by ``fmt``."""
     wide, metrics = _wide(table), _metrics_present(table)
     for dataset in wide["our_dataset"].unique():
         best = {m: _best(wide, dataset, m) for m in metrics}
         rows = []
         for _, row in wide[wide["our_dataset"] == dataset].iterrows():
-            cells = [row["method"], f"{row['paper']} ({row['source']})" + ("" if row["checked"] else " †")]
+            cells = [row["method"], f"{row['paper']} ({row['source']})" + ("" if row["verified"] else " †")]
             for metric in metrics:
                 cells += _cells(row, metric, best[metric], fmt)
             rows.append(cells)
@@ -155,7 +165,8 @@ def markdown(table: pd.DataFrame) -> str:
                   "|---|---|" + "---:|" * (3 * len(metrics))]
         lines += ["| " + " | ".join(cells) + " |" for cells in rows]
         lines += ["", f"Percent. Ours: mean ± std over up to {n_seeds} seed(s); Δ = ours − reported, in points; "
-                  "the best of our means per metric in bold. † not yet checked against the paper's own text.", ""]
+                  "the best of our means per metric in bold. "
+                  "† not verified against the paper or the authors' own text.", ""]
     return "\n".join(lines)
 
 

@@ -20,30 +20,72 @@ def write(tmp_path, document):
     return path
 
 
-def one_paper(*results, checked=False):
-    return {"papers": {"DEC": {"citation": "Xie et al. 2016", "checked": checked, "results": list(results)}}}
+def one_paper(*results):
+    return {"papers": {"DEC": {"citation": "Xie et al. 2016", "results": list(results)}}}
+
+
+def entry(verified=False, **values):
+    """A DEC-on-MNIST entry read in the paper's Table 2, with ``values`` (metrics, or keys replaced)."""
+    return {"method": "dec", "dataset": "mnist", "table": "Table 2", "source": "DEC paper, Table 2",
+            "verified": verified, **values}
+
+
+def without(key, **values):
+    return {k: v for k, v in entry(**values).items() if k != key}
 
 
 def test_the_repository_file_loads_and_names_every_papers_source():
     reported = paper.load_reported(REPO / "config" / "paper_results.yaml")
     assert {"DEC", "IDEC", "DCN", "VaDE", "N2D", "DCEC", "JULE", "InfoGAN"} <= set(reported["paper"])
     assert reported["source"].str.len().min() > 0
+    assert reported["read_in"].str.len().min() > 0
+    assert reported["verified"].map(type).eq(bool).all()
     assert reported["reported"].between(0, 1).all()
-    dec_mnist = reported[(reported["paper"] == "DEC") & (reported["method"] == "dec") & (reported["dataset"] == "mnist")]
+    dec = reported[reported["paper"] == "DEC"]
+    dec_mnist = dec[(dec["method"] == "dec") & (dec["dataset"] == "mnist")]
     assert dec_mnist["reported"].tolist() == [0.8430]
+    assert dec_mnist["read_in"].tolist() == ["DEC paper, Table 2"] and dec_mnist["verified"].all()
+    vade = reported[reported["paper"] == "VaDE"].set_index("dataset")["verified"]
+    assert vade.to_dict() == {"mnist": True, "reuters_10k": False, "stl10": False}
 
 
-@pytest.mark.parametrize("entry, message", [
-    ({"method": "dec", "dataset": "mnist", "table": "Table 2", "acc": 84.3}, "84.3 is not a fraction"),
-    ({"method": "dec", "dataset": "mnist", "table": "Table 2", "accuracy": 0.8}, "unknown key(s) ['accuracy']"),
-    ({"method": "dec", "dataset": "mnist", "acc": 0.8}, "missing table"),
-    ({"method": "dec", "dataset": "mnist", "table": "Table 2"}, "no metric"),
+@pytest.mark.parametrize("bad, message", [
+    (entry(acc=84.3), "84.3 is not a fraction"),
+    (entry(accuracy=0.8), "unknown key(s) ['accuracy']"),
+    (without("table", acc=0.8), "missing table"),
+    (entry(), "no metric"),
+    (without("source", acc=0.8), "missing source"),
+    (entry(acc=0.8, source=" "), ".source: ' ' does not say where the value was read"),
+    (entry(acc=0.8, source=["DEC paper"]), ".source: ['DEC paper'] does not say where"),
+    (without("verified", acc=0.8), "missing verified"),
+    (entry(acc=0.8, verified="yes"), ".verified: 'yes' is not true or false"),
+    (entry(acc=0.8, verified=1), ".verified: 1 is not true or false"),
+    (entry(acc=0.8, verified=None), ".verified: None is not true or false"),
 ])
-def test_bad_entries_are_refused_with_the_paper_and_entry_named(tmp_path, entry, message):
+def test_bad_entries_are_refused_with_the_paper_and_entry_named(tmp_path, bad, message):
     with pytest.raises(paper.ReportedResultsError) as error:
-        paper.load_reported(write(tmp_path, one_paper(entry)))
+        paper.load_reported(write(tmp_path, one_paper(bad)))
     assert message in str(error.value)
     assert "papers.DEC.results[0]" in str(error.value)
+
+
+def test_the_old_per_paper_checked_flag_is_refused_for_per_entry_verified(tmp_path):
+    document = one_paper(entry(acc=0.843))
+    document["papers"]["DEC"]["checked"] = True
+    with pytest.raises(paper.ReportedResultsError) as error:
+        paper.load_reported(write(tmp_path, document))
+    assert "papers.DEC: 'checked' is no longer read" in str(error.value)
+    assert "'verified: true' or 'verified: false'" in str(error.value)
+
+
+def test_rows_carry_their_entrys_verified_flag_and_where_it_was_read(tmp_path):
+    reported = paper.load_reported(write(tmp_path, one_paper(
+        entry(verified=True, acc=0.843, nmi=0.8),
+        entry(method="kmeans-raw", source="a later paper, Table 4", acc=0.53))))
+    assert reported[["method", "metric", "verified", "read_in", "source"]].values.tolist() == [
+        ["dec", "acc", True, "DEC paper, Table 2", "Table 2"],
+        ["dec", "nmi", True, "DEC paper, Table 2", "Table 2"],
+        ["kmeans-raw", "acc", False, "a later paper, Table 4", "Table 2"]]
 
 
 def test_a_file_without_papers_is_refused(tmp_path):
@@ -64,10 +106,13 @@ def runs_frame():
 @pytest.fixture()
 def table(tmp_path):
     reported = paper.load_reported(write(tmp_path, {"papers": {
-        "DEC": {"citation": "Xie", "results": [{"method": "dec", "dataset": "mnist", "table": "T2", "acc": 0.843}]},
-        "IDEC": {"citation": "Guo", "checked": True, "results": [
-            {"method": "idec", "dataset": "mnist", "table": "T2", "acc": 0.8806, "nmi": 0.8672},
-            {"method": "idec", "dataset": "usps", "table": "T2", "acc": 0.76}]},
+        "DEC": {"citation": "Xie", "results": [{"method": "dec", "dataset": "mnist", "table": "T2", "acc": 0.843,
+                                                "source": "a later paper", "verified": False}]},
+        "IDEC": {"citation": "Guo", "results": [
+            {"method": "idec", "dataset": "mnist", "table": "T2", "acc": 0.8806, "nmi": 0.8672,
+             "source": "IDEC paper, T2", "verified": True},
+            {"method": "idec", "dataset": "usps", "table": "T2", "acc": 0.76, "source": "IDEC paper, T2",
+             "verified": False}]},
     }}))
     # mnist70k is our id for source mnist; digits is not mnist and must not match
     return paper.compare(runs_frame(), reported, {"mnist70k": "mnist", "digits": "digits"})
@@ -90,8 +135,7 @@ def test_mean_std_and_difference_are_over_seeds(table):
 
 
 def test_a_variant_is_compared_with_its_papers_method_under_its_own_id(tmp_path):
-    reported = paper.load_reported(write(tmp_path, one_paper(
-        {"method": "dec", "dataset": "mnist", "table": "T2", "acc": 0.843})))
+    reported = paper.load_reported(write(tmp_path, one_paper(entry(table="T2", acc=0.843))))
     runs = runs_frame().replace({"method": {"idec": "dec-variant"}})
     table = paper.compare(runs, reported, {"mnist70k": "mnist"}, {"dec-variant": "dec"})
     assert list(zip(table["method"], table["paper_method"])) == [("dec", "dec"), ("dec-variant", "dec")]
@@ -103,13 +147,14 @@ def test_a_variant_is_compared_with_its_papers_method_under_its_own_id(tmp_path)
     assert set(paper.compare(runs, reported, {"mnist70k": "mnist"})["method"]) == {"dec"}
 
 
-def test_markdown_shows_percent_points_best_bold_and_unchecked_marked(table):
+def test_markdown_shows_percent_points_best_bold_and_unverified_marked(table):
     text = paper.markdown(table)
     assert "### mnist70k" in text
     assert "| dec | DEC (T2) † | 84.3 | 85.0 ± 5.0 | +0.7 |" in text
     # idec's mean ACC (0.87) beats dec's (0.85): bold
     assert "**87.0 ± 1.0**" in text
     assert "| idec | IDEC (T2) | 88.1 | **87.0 ± 1.0** | −1.1 | 86.7 | **85.0 ± 0.0** | −1.7 |" in text
+    assert "† not verified against the paper or the authors' own text." in text
 
 
 def test_latex_uses_booktabs_and_escapes(table):

@@ -8,13 +8,15 @@ from conftest import DATASET, SEEDS, parse_dry_run, read_config, run_snakemake, 
 
 pytestmark = pytest.mark.slow
 
+DEC_PAPER = {"source": "DEC paper, Table 2", "verified": True}
+LATER_PAPER = {"source": "a later paper, Table 4", "verified": False}
 REPORTED = {"papers": {
-    "DEC": {"citation": "Xie et al.", "checked": True, "results": [
-        {"method": "dec", "dataset": DATASET, "table": "Table 2", "acc": 0.8430},
-        {"method": "kmeans-raw", "dataset": DATASET, "table": "Table 2", "acc": 0.5349}]},
+    "DEC": {"citation": "Xie et al.", "results": [
+        {"method": "dec", "dataset": DATASET, "table": "Table 2", "acc": 0.8430, **DEC_PAPER},
+        {"method": "kmeans-raw", "dataset": DATASET, "table": "Table 2", "acc": 0.5349, **DEC_PAPER}]},
     "IDEC": {"citation": "Guo et al.", "results": [
-        {"method": "idec", "dataset": DATASET, "table": "Table 2", "acc": 0.8806, "nmi": 0.8672},
-        {"method": "idec", "dataset": "usps", "table": "Table 2", "acc": 0.7605}]},
+        {"method": "idec", "dataset": DATASET, "table": "Table 2", "acc": 0.8806, "nmi": 0.8672, **LATER_PAPER},
+        {"method": "idec", "dataset": "usps", "table": "Table 2", "acc": 0.7605, **LATER_PAPER}]},
 }}
 
 
@@ -43,7 +45,7 @@ def test_paper_table_is_the_only_new_job_and_holds_the_runs_means(finished_copy)
         assert row.difference == pytest.approx(ours.mean() - row.reported)
     markdown = (tables / "paper_table.md").read_text()
     assert "| dec | DEC (Table 2) | 84.3 |" in markdown
-    assert "IDEC (Table 2) †" in markdown          # not checked
+    assert "IDEC (Table 2) †" in markdown          # not verified
     assert "\\toprule" in (tables / "paper_table.tex").read_text()
 
 
@@ -81,8 +83,12 @@ def test_a_paper_method_missing_from_paper_results_is_refused(finished_copy):
 
 @pytest.mark.parametrize("document, message", [
     (None, "paper_results: no such file 'config/reported.yaml'"),
-    ({"papers": {"DEC": {"citation": "x", "results": [{"method": "dec", "dataset": DATASET, "table": "T",
-                                                       "acc": 84.3}]}}}, "84.3 is not a fraction in [0, 1]"),
+    ({"papers": {"DEC": {"citation": "x", "results": [
+        {"method": "dec", "dataset": DATASET, "table": "T", "acc": 84.3, **DEC_PAPER}]}}},
+     "84.3 is not a fraction in [0, 1]"),
+    ({"papers": {"DEC": {"citation": "x", "checked": True, "results": [
+        {"method": "dec", "dataset": DATASET, "table": "T", "acc": 0.843, **DEC_PAPER}]}}},
+     "papers.DEC: 'checked' is no longer read"),
 ])
 def test_bad_paper_results_are_refused_before_any_job(finished_copy, document, message):
     if document is None:
