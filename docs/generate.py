@@ -263,11 +263,86 @@ def pretrain_throughput() -> str:
         provenance(record, "bench/results/pretrain_throughput_cpu*.json")
 
 
+# ----------------------------------------------------------------------------- reliability
+
+# (what is tried, node ids of the tests that try it: "file::test" or "file::test_prefix*")
+RELIABILITY = [
+    ("Bad inputs, each refused with a message naming it", None),
+    ("configs (wrong types, unknown keys, out-of-range values, unknown algorithms, nets, datasets, feature "
+     "spaces, sources), refused before any job", ["tests/workflow/test_bad_config.py::test_bad_config_is_refused*"]),
+    ("user data files (missing, empty, truncated, garbage bytes, NaN/inf, wrong shapes, labels of the wrong "
+     "length, pickled arrays, ...)", ["tests/unit/test_user_files.py::test_bad_user_files*",
+                                      "tests/unit/test_user_files.py::test_missing_file_is_named"]),
+    ("the same in the DAG, beside a finished dataset whose files are kept",
+     ["tests/workflow/test_bad_data.py::test_bad_data_fails*"]),
+    ("downloads (truncated transfers, wrong checksums, corrupted or missing mirror files), nothing left behind",
+     ["tests/unit/test_remote.py::test_bad_download*", "tests/unit/test_remote.py::test_corrupted_mirror*",
+      "tests/unit/test_remote.py::test_missing_mirror*", "tests/unit/test_remote.py::test_remote_needs*"]),
+    ("model files (garbage, pickled foreign objects, a torch file without a model)",
+     ["tests/unit/test_io.py::test_load_model_on*"]),
+    ("published-numbers files and variants naming a paper method they lack",
+     ["tests/unit/test_paper_table.py::test_bad_entries*", "tests/unit/test_paper_table.py::test_a_file_without*",
+      "tests/unit/test_paper_table.py::test_the_old_per_paper*", "tests/workflow/test_paper_table.py::test_bad_*",
+      "tests/workflow/test_paper_table.py::test_a_paper_method_missing*"]),
+    ("records behind the documentation (missing keys, wrong types)",
+     ["tests/unit/test_records.py::test_malformed*", "tests/unit/test_records.py::test_a_record_missing*"]),
+    ("Faults survived, nothing finished lost", None),
+    ("a running training job of the DAG killed (SIGKILL): the rerun resumes to the uninterrupted result",
+     ["tests/workflow/test_faults.py::test_a_sigkilled*"]),
+    ("training stopped (SIGTERM, a kill after a periodic save, a checkpoint at the last epoch), per method: "
+     "resumed equals uninterrupted",
+     ["tests/unit/test_checkpoint*.py::test_*resume*", "tests/unit/test_checkpoint*.py::test_sigterm*",
+      "tests/unit/test_checkpoint*.py::test_killed*", "tests/unit/test_checkpoint*.py::test_a_checkpoint_of_the_last*"]),
+    ("a diverging loss (NaN): that job fails naming the epoch, the others finish",
+     ["tests/workflow/test_faults.py::test_a_diverging*"]),
+    ("the MLflow store locked or unreachable: every job completes, the sync fills it in later",
+     ["tests/workflow/test_faults.py::test_jobs_complete_while_mlflow*", "tests/unit/test_tracking.py::test_a_locked*",
+      "tests/unit/test_tracking.py::test_unavailable_store*", "tests/unit/test_tracking.py::test_unreachable*"]),
+    ("a GPU lock's holder killed: its GPU goes to the next job", ["tests/unit/test_devices.py::test_a_killed*"]),
+    ("eight processes logging into one MLflow store at once: no run lost or duplicated",
+     ["tests/unit/test_tracking.py::test_eight_jobs*"]),
+    ("Determinism", None),
+    ("same seed, bit-identical labels, embeddings, weights and history (every registered method, pretraining, "
+     "UMAP; also across processes and hash seeds); another seed, another run",
+     ["tests/unit/test_determinism.py::test_*"]),
+]
+
+
+@lru_cache(maxsize=None)
+def collected_tests() -> tuple[str, ...]:
+    """Node ids of every test, without the parameters' brackets (one entry per case)."""
+    import subprocess
+
+    result = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                             "tests"], cwd=ROOT, capture_output=True, text=True)
+    ids = tuple(line.split("[")[0] for line in result.stdout.splitlines() if "::" in line)
+    if not ids:
+        raise SystemExit(f"pytest collected no tests:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+    return ids
+
+
+def reliability_counts() -> str:
+    from fnmatch import fnmatch
+
+    rows, ids = [], collected_tests()
+    for label, patterns in RELIABILITY:
+        if patterns is None:
+            rows.append([f"**{label}**", "", ""])
+            continue
+        matched = [i for i in ids if any(fnmatch(i, p) for p in patterns)]
+        if not matched:
+            raise SystemExit(f"no test matches {patterns} ({label})")
+        files = sorted({i.split("::")[0] for i in matched})
+        rows.append([label, len(matched), ", ".join(f"`{f}`" for f in files)])
+    return markdown_table(["What is tried", "Cases", "Tests"], rows, "---|---:|---") + \
+        "\n\nCounted from the test suite's collected cases by `make docs`; every case runs in `make test`."
+
+
 RENDERERS = {name: function for name, function in globals().items()
              if callable(function) and name in {
                  "paper_status_readme", "paper_status_docs", "paper_table", "reported_numbers", "dag_time",
                  "dag_time_short", "digits_results", "methods_figure", "clustpy_digits", "clustpy_digits_n_init20",
-                 "pretrain_throughput"}}
+                 "pretrain_throughput", "reliability_counts"}}
 
 
 # ----------------------------------------------------------------------------- pages

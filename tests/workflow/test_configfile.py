@@ -1,4 +1,4 @@
-"""Running another config with `snakemake --configfile my.yaml`, as config/README.md documents."""
+"""Running another config with `snakemake --configfile my.yaml`, as docs/configuration.md documents."""
 
 import pytest
 import yaml
