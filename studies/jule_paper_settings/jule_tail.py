@@ -1,21 +1,25 @@
 """Why JULE's from-scratch re-clustering collapses on all 70,000 MNIST images: the last merges of
 the graph-degree-linkage agglomeration (jule.cluster_from_scratch's steps) on L2-normalised raw
-pixels (or, with --features, a JULE run's embedding.npy), traced at given cluster counts (sizes,
-NMI, ACC), then every cluster alive at --inspect clusters with its best affinity. With
---size-floor F it then reruns the merges with JULE's ``outlier_fraction`` F, a remedy that is
-ours, not the authors': clusters under F * n / 10 images count as outliers, and once ten larger
-ones remain and the best merge would join two of them, merging stops and each outlier joins its
-best-affinity larger neighbour (else the nearest larger mean). Writes bench/results/jule_tail.json.
+pixels (or, with --features, a JULE run's trained features), traced at given cluster counts (the
+largest sizes, NMI, ACC), then every cluster alive at --inspect clusters with its best affinity and,
+for a small one, its images' digits. With --size-floor F it then reruns the merges with JULE's
+``outlier_fraction`` F, a remedy that is ours, not the authors': clusters under F * n / 10 images
+count as outliers, and once ten larger ones remain and the best merge would join two of them,
+merging stops and each outlier joins its best-affinity larger neighbour (else the nearest larger
+mean). Writes a record (one run). Usage, from the repository root:
 
-    .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --threads 1 --size-floor 0.01
-    .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --threads 1 --size-floor 0.01 \
-        --features results/runs/mnist/jule/seed0/embedding.npy --out bench/results/jule_tail_embedding.json
-    # MNIST-test: features saved by bench/jule_final_clustering.py --save-features
-    .venv/bin/python bench/jule_tail.py --mnist ../shared/data/MNIST --samples 10000 --features F.npy ...
+    DEEPCLUST_DATA_MIRROR=<a folder holding MNIST/raw> \
+    python studies/jule_paper_settings/jule_tail.py --threads 1 --size-floor 0.01 \
+        [--samples 10000] [--features FILE.npy] [--inspect 12] --out studies/jule_paper_settings/records/<name>.json
+
+--samples N takes the last N of the 70,000 images (10000: MNIST-test). --features takes a
+workflow run's embedding.npy (results/runs/mnist/jule/seed0/embedding.npy) or the features that
+jule_final_clustering.py --save-features keeps.
 """
 
 import argparse
-import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -23,24 +27,31 @@ import numpy as np
 import torch
 from sklearn.metrics import normalized_mutual_info_score
 
+from deepclust import records
 from deepclust.methods import jule
 from deepclust.metrics import cluster_accuracy
-from jule_agglomeration import mnist
-from machine import device_name
+from jule_agglomeration import MIRROR, mnist
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
 
 TRACE_AT = (2000, 1000, 500, 200, 100, 50, 30, 20, 15, 12, 11, 10)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", type=Path, required=True, help="folder holding MNIST's four .gz files")
+    parser.add_argument("--mnist", type=Path, help=f"folder holding MNIST's four .gz files (default: ${MIRROR}/MNIST)")
     parser.add_argument("--samples", type=int, default=70000, help="the last N of the 70,000 images")
     parser.add_argument("--features", type=Path, help="cluster these (n x d .npy, MNIST's order) instead of pixels")
     parser.add_argument("--inspect", type=int, default=15, help="list every cluster alive at this count")
     parser.add_argument("--size-floor", type=float, help="also run the outlier remedy with this fraction")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "jule_tail.json")
+    parser.add_argument("--out", type=Path, default=HERE / "records" / "jule_tail.json")
     args = parser.parse_args()
+    if args.mnist is None:
+        if not os.environ.get(MIRROR):
+            parser.error(f"give --mnist or set {MIRROR} to a folder holding MNIST/raw")
+        args.mnist = Path(os.environ[MIRROR]) / "MNIST"
     torch.set_num_threads(args.threads)
     X, y = mnist(args.mnist)
     if args.features is not None:  # a run's embedding, already L2-normalised by JULE's network
@@ -77,17 +88,23 @@ def main():
             for c in np.flatnonzero(clusters.alive):
                 best = max((clusters.affinity(c, b) for b in clusters.neighbours(c)), default=0.0)
                 small = clusters.sizes[c] < 100
-                inspected.append({"size": int(clusters.sizes[c]), "best_affinity": best,
+                inspected.append({"size": int(clusters.sizes[c]), "best_affinity": float(best),
                                   "digits": y[clusters.members[c]].tolist() if small else None})
-    result = {"machine": device_name(), "threads": args.threads, "samples": args.samples,
-              "features": str(args.features or "L2-normalised pixels"),
+    result = {"samples": args.samples, "features": str(args.features or "L2-normalised pixels"),
               "initial_clusters": initial, "seconds": round(time.perf_counter() - start),
               "trace": trace, f"alive_at_{args.inspect}": inspected}
     if args.size_floor is not None:
         result["size_floor"] = with_size_floor(start_clusters(), y, args.size_floor * args.samples / 10)
         print(result["size_floor"], flush=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=1) + "\n")
+    command = records.command_line(ROOT)
+    if "--mnist" not in sys.argv:
+        command = f"{MIRROR}=<a folder holding MNIST/raw> {command}"
+    records.write(args.out, what=f"The last merges of JULE's from-scratch agglomeration on {result['features']} "
+                                 f"of the last {args.samples} MNIST images: ACC, NMI and sizes on the way to 10 "
+                                 "clusters, the clusters alive near the end, and the outlier remedy's result",
+                  params={"samples": args.samples, "features": result["features"], "n_neighbors": 20,
+                          "n_cluster_neighbors": 5, "inspect": args.inspect, "size_floor": args.size_floor,
+                          "threads": args.threads}, runs=[result], root=ROOT, command=command)
 
 
 def with_size_floor(clusters, y, floor, target=10):
