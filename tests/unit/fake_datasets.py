@@ -3,6 +3,8 @@
 Each writer puts a few random images into the files torchvision would download (same names, same
 layout) and returns {split: (uint8 images (n, C, H, W), int64 labels 0..9)}. ``use_fake_files``
 then points the registry's remotes at them, so tests go through download and read offline.
+``class_patterns`` gives images with structure instead, for tests that cluster them (the workflow's
+DAG test writes them as MNIST's test files).
 """
 
 import bz2
@@ -53,6 +55,20 @@ def mnist_like(directory: Path, seed: int = 0, sizes=(5, 3)) -> dict:
         write_idx_gz(directory / f"{split}-labels-idx1-ubyte.gz", labels)
         splits[split] = (images[:, None], labels)
     return splits
+
+
+def class_patterns(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` 28x28 uint8 images of 10 classes that clustering can tell apart, and their int64 labels
+    (each class about n / 10 times, shuffled): class k is a bright bar 4 pixels wide over dim noise,
+    horizontal at rows 5k + 2 to 5k + 5 for k < 5, vertical at those columns for k - 5."""
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.arange(n) % 10)
+    images = rng.integers(0, 64, (n, 28, 28), dtype=np.uint8)
+    for image, label in zip(images, labels):
+        bar = slice(2 + 5 * (label % 5), 6 + 5 * (label % 5))
+        pixels = (bar, slice(None)) if label < 5 else (slice(None), bar)
+        image[pixels] = rng.integers(192, 256, image[pixels].shape, dtype=np.uint8)
+    return images, labels
 
 
 def usps(directory: Path, seed: int = 0, sizes=(4, 3)) -> dict:

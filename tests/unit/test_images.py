@@ -1,5 +1,6 @@
-"""Image datasets: real MNIST against torchvision, every other format from fake files, damaged
-files refused with their names, and ResNet-50 features with random weights. All offline."""
+"""Image datasets: real MNIST against torchvision (from $DEEPCLUST_DATA_MIRROR, skipped without it),
+every other format from fake files, damaged files refused with their names, and ResNet-50 features
+with random weights. All offline."""
 
 import gzip
 import hashlib
@@ -20,7 +21,8 @@ from deepclust.data.remote import DownloadError
 
 from .fake_datasets import RED, mnist_like, use_fake_files, write_idx_gz
 
-SHARED_MNIST = Path("/work/shared/data/MNIST/raw")
+MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+               "t10k-labels-idx1-ubyte.gz"]
 SHAPES = {"mnist": [1, 28, 28], "mnist_test": [1, 28, 28], "fashion_mnist": [1, 28, 28], "kmnist": [1, 28, 28],
           "usps": [1, 16, 16], "cifar10": [3, 32, 32], "stl10": [3, 96, 96]}
 
@@ -33,11 +35,11 @@ def no_network(monkeypatch):
     monkeypatch.setattr("urllib.request.urlopen", refuse)
 
 
-def copy_shared_mnist(destination: Path) -> Path:
-    if not SHARED_MNIST.is_dir():
-        pytest.skip(f"no MNIST files at {SHARED_MNIST}")
+def copy_real_mnist(real_data, destination: Path) -> Path:
+    """A copy of the mirror's real MNIST files (skips without them; nothing writes into the mirror)."""
+    paths = real_data("MNIST", "MNIST/raw", MNIST_FILES)
     destination.mkdir(parents=True)
-    for path in SHARED_MNIST.glob("*.gz"):
+    for path in paths:
         shutil.copyfile(path, destination / path.name)
     return destination
 
@@ -45,28 +47,28 @@ def copy_shared_mnist(destination: Path) -> Path:
 # ----------------------------------------------------------------------------- real MNIST
 
 @pytest.fixture(scope="module")
-def real_mnist(tmp_path_factory):
-    """MNIST fetched from a copy of the shared files used as the mirror, then loaded."""
+def real_mnist(tmp_path_factory, real_data):
+    """MNIST fetched from a copy of the real files used as the mirror, then loaded."""
     tmp = tmp_path_factory.mktemp("mnist")
-    copy_shared_mnist(tmp / "mirror" / "MNIST" / "raw")
+    copy_real_mnist(real_data, tmp / "mirror" / "MNIST" / "raw")
     fetched = data.download("mnist", tmp / "resources", mirror=tmp / "mirror")
     return tmp, fetched, data.load("mnist", directory=tmp / "resources")
 
 
 def test_real_mnist_is_train_plus_test_scaled_to_unit_range(real_mnist):
     tmp, fetched, (X, y, meta) = real_mnist
-    assert sorted(p.name for p in fetched) == sorted(p.name for p in SHARED_MNIST.glob("*.gz"))
+    assert sorted(p.name for p in fetched) == sorted(MNIST_FILES)
     assert X.shape == (70_000, 784) and X.dtype == np.float32
     assert y.dtype == np.int64 and y[0] == 5 and set(np.unique(y)) == set(range(10))
     assert X.min() == 0.0 and X.max() == 1.0
     assert meta["image_shape"] == [1, 28, 28] and meta["max_value"] == 255.0 and meta["n_classes"] == 10
 
 
-def test_real_mnist_equals_torchvision_pixel_for_pixel(real_mnist, tmp_path):
+def test_real_mnist_equals_torchvision_pixel_for_pixel(real_mnist, real_data, tmp_path):
     from torchvision.datasets import MNIST
 
     _, _, (X, y, _) = real_mnist
-    copy_shared_mnist(tmp_path / "MNIST" / "raw")  # torchvision decompresses next to the files it is given
+    copy_real_mnist(real_data, tmp_path / "MNIST" / "raw")  # torchvision decompresses next to the files it is given
     train, test = (MNIST(root=tmp_path, train=split, download=True) for split in (True, False))
     raw, labels, _ = data.source("mnist").read(real_mnist[0] / "resources", {"features": "raw"})
     np.testing.assert_array_equal(raw, np.concatenate([train.data, test.data]).reshape(70_000, 784))
@@ -87,10 +89,10 @@ def test_real_mnist_test_split(real_mnist):
 
 @pytest.mark.parametrize("damaged, damage", [("t10k-labels-idx1-ubyte.gz", "flip"),
                                              ("t10k-images-idx3-ubyte.gz", "truncate")])
-def test_download_refuses_a_damaged_mirror_file(damaged, damage, tmp_path):
+def test_download_refuses_a_damaged_mirror_file(damaged, damage, real_data, tmp_path):
     from torchvision.datasets import MNIST
 
-    mirror = copy_shared_mnist(tmp_path / "mirror")
+    mirror = copy_real_mnist(real_data, tmp_path / "mirror")
     content = bytearray((mirror / damaged).read_bytes())
     if damage == "flip":
         content[len(content) // 2] ^= 0xFF

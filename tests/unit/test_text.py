@@ -1,10 +1,10 @@
-"""Text datasets, offline: 20 Newsgroups from the mirror's repack, REUTERS from small files in the
-lyrl2004 formats, MiniLM embeddings from the locally installed model."""
+"""Text datasets, offline: 20 Newsgroups from the repack in $DEEPCLUST_DATA_MIRROR (skipped without
+it), REUTERS from small files in the lyrl2004 formats, MiniLM embeddings from the locally installed
+model."""
 
 import gzip
 import hashlib
 import io
-import os
 import shutil
 import socket
 import tarfile
@@ -17,7 +17,6 @@ from deepclust import data
 from deepclust.data import text
 from deepclust.data.remote import DownloadError, Remote
 
-MIRROR = Path(os.environ.get("DEEPCLUST_DATA_MIRROR", "/work/shared/data"))
 REPACK = "20news-bydate-repack.tar.gz"
 # Posts per group in scikit-learn's fetch_20newsgroups (bydate), groups in sorted order.
 TRAIN_COUNTS = [480, 584, 591, 590, 578, 593, 585, 594, 598, 597, 600, 595, 591, 594, 593, 599, 546, 564, 465, 377]
@@ -62,12 +61,10 @@ def small_newsgroups(tmp_path):
 
 
 @pytest.mark.slow
-def test_newsgroups_from_the_mirror_repack(tmp_path):
-    found = sorted(MIRROR.rglob(REPACK)) if MIRROR.is_dir() else []
-    if not found:
-        pytest.skip(f"no {REPACK} under {MIRROR}")
+def test_newsgroups_from_the_mirror_repack(real_data, tmp_path):
+    (repack,) = real_data("20 Newsgroups", "20newsgroups", [REPACK])
     (tmp_path / "mirror").mkdir()
-    shutil.copyfile(found[0], tmp_path / "mirror" / REPACK)
+    shutil.copyfile(repack, tmp_path / "mirror" / REPACK)  # nothing writes into the real mirror
     paths = data.download("20newsgroups", tmp_path / "res", mirror=tmp_path / "mirror")
     assert [path.name for path in paths] == [REPACK]
 

@@ -1,6 +1,6 @@
-"""The DAG on real and user datasets: MNIST through the download rule (offline, from a mirror
-holding a copy of ../shared/data), the conv autoencoder selected per dataset, and the user's own
-CSV files with and without labels."""
+"""The DAG on image and user datasets: MNIST's test split through the download rule (offline, from
+a mirror holding small fake files in MNIST's format), the conv autoencoder selected per dataset, and
+the user's own CSV files with and without labels."""
 
 import hashlib
 import shutil
@@ -8,14 +8,12 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import (NOTHING_TO_BE_DONE, REPO, copy_workflow, job, parse_dry_run, run_snakemake,
-                      write_config)
+from conftest import NOTHING_TO_BE_DONE, copy_workflow, job, parse_dry_run, run_snakemake, write_config
+from unit.fake_datasets import class_patterns, write_idx_gz
 
 pytestmark = pytest.mark.slow
 
-SHARED_MNIST = REPO.parent / "shared" / "data" / "MNIST"
-MNIST_TEST_MD5 = {"t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
-                  "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c"}
+FAKE_MNIST_TEST_SIZE = 500  # images in the fake MNIST test files; the config subsamples 300
 TINY_PARAMS = {"max_epochs": 1, "update_interval": 5, "batch_size": 64}
 
 
@@ -28,6 +26,30 @@ def blobs(path, with_labels):
     if with_labels:
         table["region"] = labels
     table.to_csv(path, index=False)
+
+
+def fake_mnist_test(mirror) -> dict[str, str]:
+    """MNIST's two test files, in its format and folder layout, holding class_patterns' images and
+    labels instead of digits: {file name: md5}."""
+    raw = mirror / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    images, labels = class_patterns(FAKE_MNIST_TEST_SIZE)
+    write_idx_gz(raw / "t10k-images-idx3-ubyte.gz", images)
+    write_idx_gz(raw / "t10k-labels-idx1-ubyte.gz", labels)
+    return {path.name: hashlib.md5(path.read_bytes()).hexdigest() for path in sorted(raw.iterdir())}
+
+
+def expect_fake_mnist_test(workdir, md5s: dict[str, str]) -> None:
+    """Make the workflow copy's library expect the fake files: the mnist_test source keeps its file
+    names but gets their MD5s and no URLs, so its download job takes them from the mirror and never
+    goes online. The unit tests monkeypatch the same (fake_datasets.use_fake_files); here the jobs
+    are other processes importing the copy's src/, so the copy's source gets three more lines."""
+    images = workdir / "src" / "deepclust" / "data" / "images.py"
+    remotes = "".join(f"Remote({name!r}, md5={md5!r}), " for name, md5 in md5s.items())
+    images.write_text(images.read_text() + "\n\n# fake MNIST test files, written by the workflow's DAG test\n"
+                      "from dataclasses import replace\n"
+                      "from deepclust.data.remote import Remote\n"
+                      f"MNIST_TEST = replace(MNIST_TEST, remotes=lambda: ({remotes}))\n")
 
 
 def datasets_config(mirror, labelled_csv, unlabelled_csv):
@@ -61,11 +83,17 @@ def datasets_config(mirror, labelled_csv, unlabelled_csv):
 
 
 @pytest.fixture(scope="module")
-def datasets_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("datasets")
-    mirror = root / "mirror"
-    shutil.copytree(SHARED_MNIST, mirror / "MNIST")  # never let anything write into ../shared
-    workdir = copy_workflow(root / "wf")
+def fake_mirror(tmp_path_factory):
+    """A mirror holding the fake MNIST test files, and their MD5s."""
+    mirror = tmp_path_factory.mktemp("mirror")
+    return mirror, fake_mnist_test(mirror)
+
+
+@pytest.fixture(scope="module")
+def datasets_run(tmp_path_factory, fake_mirror):
+    mirror, md5s = fake_mirror
+    workdir = copy_workflow(tmp_path_factory.mktemp("datasets") / "wf")
+    expect_fake_mnist_test(workdir, md5s)
     (workdir / "data").mkdir()
     blobs(workdir / "data" / "regions.csv", with_labels=True)
     blobs(workdir / "data" / "regions_unlabelled.csv", with_labels=False)
@@ -75,17 +103,20 @@ def datasets_run(tmp_path_factory):
     return workdir
 
 
-def test_mnist_is_fetched_from_the_mirror_and_verified(datasets_run):
+def test_mnist_is_fetched_from_the_mirror_and_verified(datasets_run, fake_mirror):
     import json
 
+    _, md5s = fake_mirror
     manifest = json.loads((datasets_run / "resources/datasets/mnist_test/MANIFEST.json").read_text())
-    assert {f["name"]: f["md5"] for f in manifest["files"]} == MNIST_TEST_MD5
-    for name, md5 in MNIST_TEST_MD5.items():
+    assert {f["name"]: f["md5"] for f in manifest["files"]} == md5s
+    for name, md5 in md5s.items():
         path = datasets_run / "resources/datasets/mnist_test" / name
         assert hashlib.md5(path.read_bytes()).hexdigest() == md5
     with np.load(datasets_run / "results/data/mnist_test.npz") as prepared:
         assert prepared["X"].shape == (300, 784) and 0.0 <= prepared["X"].min() and prepared["X"].max() <= 1.0
         assert set(np.unique(prepared["y"])) == set(range(10))
+    kmeans = json.loads((datasets_run / "results/runs/mnist_test/kmeans-raw/seed0/metrics.json").read_text())
+    assert kmeans["acc"] > 0.9  # the fake classes are distinct patterns: the metrics mean something
 
 
 def test_dataset_net_replaces_the_methods_net(datasets_run):
