@@ -1,5 +1,6 @@
 # make run   : set up .venv (reused while the lock is unchanged) and run the default DAG + report
-# make test  : lint, then the test suite (what CI runs)
+# make test  : lint, the test suite and the documentation's strict build (what CI runs)
+# make docs  : regenerate every table of numbers in README.md, docs/ and studies/ from the records
 # make paper : the papers' tables (config/paper.yaml); make paper-cpu: its CPU-sized part;
 # make paper-quick: the 2-core CPU variant with cut epochs
 SHELL := /bin/bash
@@ -11,7 +12,7 @@ LOCK := envs/requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml | sha256sum | cut -c1-16)
 CORES ?= all
 
-.PHONY: venv run report test lint paper paper-cpu paper-quick bench clean
+.PHONY: venv run report test lint docs paper paper-cpu paper-quick bench clean
 
 venv: $(STAMP)
 
@@ -46,8 +47,13 @@ lint: venv
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check .
 
+docs: venv
+	$(BIN)/python docs/generate.py
+
+# the site goes to a temporary folder: the build is a check that every page and link resolves
 test: lint
 	$(BIN)/python -m pytest -q -rs
+	site=$$(mktemp -d) && $(BIN)/mkdocs build --strict --quiet --site-dir "$$site" && rm -rf "$$site"
 
 clean:
-	rm -rf results .snakemake
+	rm -rf results .snakemake site

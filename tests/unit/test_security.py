@@ -1,4 +1,4 @@
-"""Security rules of ../shared/DESIGN.md, checked on the code itself so that a new file that
+"""The security rules, checked on the code itself so that a new file that
 breaks one fails here: model files load with weights_only, pickles only through the allow-list,
 no shell anywhere a config string could reach, servers on 127.0.0.1."""
 
