@@ -150,8 +150,7 @@ def set_precision(precision: str) -> None:
 
     Why flush denormals: Adam's moments of weights that rarely get a gradient (MNIST's border
     pixels, dead ReLUs) decay below 1e-38 within a few epochs, and x86 arithmetic on such
-    numbers is many times slower; MNIST pretraining with Adam took 18 s per epoch from the third epoch
-    on instead of 11 (README, "Speed"). The flag is per thread and torch's worker threads copy
+    numbers is many times slower (studies/denormals measures it on MNIST pretraining). The flag is per thread and torch's worker threads copy
     it when they start, so call this before any parallel tensor operation, as the job scripts do."""
     global _autocast_dtype
     if precision not in PRECISIONS:

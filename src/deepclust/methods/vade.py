@@ -99,7 +99,7 @@ def initial_mixture(embedding: np.ndarray, n_clusters: int, how: str = "fit", n_
     fits. 'kmeans': the authors' code (sklearn 0.17's mixture.GMM): EM from the centres of a
     k-means with n_init starts (10, KMeans' default then), uniform weights and the embedding's
     variance per dimension, variance floor 1e-3, in float64. On MNIST embeddings the likeliest
-    mixture can merge 4s and 9s where EM from k-means' centres does not (README, "VaDE's start")."""
+    mixture can merge 4s and 9s where EM from k-means' centres does not (studies/vade_paper_settings)."""
     if how not in MIXTURE_INITS:
         raise ValueError(f"mixture_init must be one of {MIXTURE_INITS}, got {how!r}")
     if how == "fit":
@@ -116,7 +116,7 @@ def rescale_latent(model: VariationalAutoencoder, scale: float) -> VariationalAu
     """The same VAE with its latent space ``scale`` times wider: the mean head times ``scale``, the
     decoder's first layer's weights over it, so every reconstruction stays the same. Adam's
     steps have a fixed size, so the scale sets how far one step moves the embedding and the
-    mixture against the clusters' spread (README, "VaDE's latent scale")."""
+    mixture against the clusters' spread (studies/vade_paper_settings)."""
     if scale != 1:
         with torch.no_grad():
             model.encoder[-1].weight.mul_(scale)
@@ -339,7 +339,7 @@ class VaDE(DeepClusterer):
         epochs, before the joint training. The shared autoencoder's decoder was trained for squared
         error with a linear output, which the Bernoulli likelihood reads as logits (sigmoid 0.5-0.73
         for pixels in [0, 1]): VaDE's first epoch then spends large gradients relearning the output
-        scale through the encoder too (README, "VaDE's start")."""
+        scale through the encoder too (studies/vade_paper_settings)."""
         if not self.decoder_warmup_epochs:
             return
         optimizer = engine.make_optimizer("adam", model.decoder.parameters(), self.lr)
