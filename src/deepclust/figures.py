@@ -126,22 +126,22 @@ def elbow(curves: dict, path, title: str) -> None:
 
 
 def method_bars(summary, path, title: str, metrics=("acc", "nmi", "ari")) -> None:
-    """Grouped bars of mean ± std per method, one group per metric; ``summary`` is tables.summarise's.
-    Without labels (no ACC/NMI/ARI) the silhouette is drawn instead."""
+    """One panel per metric, methods as horizontal bars sorted best first, mean ± std over seeds;
+    ``summary`` is tables.summarise's. Without labels (no ACC/NMI/ARI) the silhouette is drawn."""
     if not summary["metric"].isin(metrics).any():
         metrics = ("silhouette",)
     part = summary[summary["metric"].isin(metrics)]
-    methods = list(dict.fromkeys(part["method"]))
     present = [m for m in metrics if m in set(part["metric"])]
-    fig, ax = plt.subplots(figsize=(max(6, 0.45 * len(methods) * len(present)), 3.8))
-    width = 0.8 / max(len(present), 1)
-    for i, metric in enumerate(present):
-        rows = part[part["metric"] == metric].set_index("method").reindex(methods)
-        ax.bar(np.arange(len(methods)) + i * width, rows["mean"], width, yerr=rows["std"], capsize=2,
-               label=metric.upper())
-    ax.set_xticks(np.arange(len(methods)) + width * (len(present) - 1) / 2, methods, rotation=45, ha="right",
-                  fontsize=8)
-    ax.set_ylim(min(0, float(np.nanmin(part["mean"], initial=0))), 1)
-    ax.legend(fontsize=8)
-    ax.set_title(title, fontsize=10)
+    n_methods = part["method"].nunique()
+    fig, axes = plt.subplots(1, len(present), figsize=(3.6 * len(present), 1.2 + 0.28 * n_methods), squeeze=False)
+    low = min(0.0, float(np.nanmin(part["mean"], initial=0)))
+    for ax, metric in zip(axes.flat, present):
+        rows = part[part["metric"] == metric].sort_values("mean", na_position="first")
+        positions = np.arange(len(rows))
+        ax.barh(positions, rows["mean"], xerr=rows["std"], color="tab:blue", ecolor="0.3", capsize=2, height=0.7)
+        ax.set_yticks(positions, rows["method"], fontsize=8)
+        ax.set_xlim(low, 1)
+        ax.set_title(metric.upper(), fontsize=10)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title, fontsize=10)
     _save(fig, path)
