@@ -32,6 +32,7 @@ BENCH = ROOT / "bench" / "results"
 STUDIES = ROOT / "studies"
 IMAGES = ROOT / "docs" / "images"
 BLOCK = re.compile(r"(<!-- generated: (\S+) -->\n).*?(<!-- end: \2 -->)", re.S)
+DRAW = True  # draw the figures; off in --check, which writes nothing
 GOAL_POINTS = 2.0  # "met": our mean within this many points of the paper, or above it
 
 
@@ -142,12 +143,8 @@ STATUS_NOTE = ("ACC in percent unless marked NMI; MNIST is all 70,000 images, MN
                "or the authors' own text (config/paper_results.yaml says where each number was read).")
 
 
-def paper_status_readme() -> str:
-    return markdown_table(STATUS_HEADER, list(_status_rows("studies/")), "---|---:|---:|---:|---|---") + \
-        "\n\n" + STATUS_NOTE
-
-
-def paper_status_docs() -> str:
+def paper_status() -> str:
+    """Each paper's number against ours: the README's and the reproducing page's table."""
     return markdown_table(STATUS_HEADER, list(_status_rows("studies/")), "---|---:|---:|---:|---|---") + \
         "\n\n" + STATUS_NOTE
 
@@ -182,12 +179,16 @@ def dag_time() -> str:
         provenance(record, "bench/results/dag_walltime.json")
 
 
-def dag_time_short() -> str:
-    record = _dag()
-    seconds = np.median([run["seconds"] for run in record["runs"]])
-    return (f"The default DAG takes **{seconds / 60:.1f} minutes** from scratch on {record['machine']} "
-            f"(median of {len(record['runs'])}, `bench/dag_walltime.py`), after a one-time set-up of the "
-            "virtual environment.")
+def command_times() -> str:
+    """The two commands' measured times, for the README."""
+    dag, tests = _dag(), bench_record("test_walltime")
+    dag_seconds = np.median([run["seconds"] for run in dag["runs"]])
+    run = tests["runs"][-1]
+    counts = ", ".join(f"{run[k]} {k}" for k in ("passed", "skipped", "failed") if run.get(k))
+    return (f"Measured on {dag['machine']}: `make run`'s DAG takes **{dag_seconds / 60:.1f} minutes** from scratch "
+            f"(median of {len(dag['runs'])}, `bench/dag_walltime.py`), after a one-time set-up of the virtual "
+            f"environment; `make test` takes **{run['seconds'] / 60:.0f} minutes** ({counts}; "
+            f"`bench/test_walltime.py`, on {tests['machine']}).")
 
 
 def _digits_summary() -> pd.DataFrame:
@@ -215,9 +216,11 @@ def digits_results() -> str:
 
 
 def methods_figure() -> str:
-    """Draws docs/images/methods_digits.png from the DAG record; the block holds the image link."""
+    """Draws docs/images/methods_digits.png from the DAG record (not in --check); the block holds the image link."""
     from deepclust import figures
 
+    if not DRAW:
+        return "![Methods on digits, sorted by ACC](docs/images/methods_digits.png)"
     summary = _digits_summary()
     long = [{"method": method, "metric": metric, "mean": row[f"{metric}_mean"], "std": row[f"{metric}_std"]}
             for method, row in summary.iterrows() for metric in ("acc", "nmi", "ari")]
@@ -340,8 +343,8 @@ def reliability_counts() -> str:
 
 RENDERERS = {name: function for name, function in globals().items()
              if callable(function) and name in {
-                 "paper_status_readme", "paper_status_docs", "paper_table", "reported_numbers", "dag_time",
-                 "dag_time_short", "digits_results", "methods_figure", "clustpy_digits", "clustpy_digits_n_init20",
+                 "paper_status", "paper_table", "reported_numbers", "dag_time",
+                 "command_times", "digits_results", "methods_figure", "clustpy_digits", "clustpy_digits_n_init20",
                  "pretrain_throughput", "reliability_counts"}}
 
 
@@ -377,6 +380,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only say which pages are stale")
     args = parser.parse_args()
+    global DRAW
+    DRAW = not args.check
     stale = []
     for page in pages():
         text = page.read_text()

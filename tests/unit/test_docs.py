@@ -47,7 +47,7 @@ def test_an_unknown_block_is_refused_naming_it(generate):
 def test_the_paper_status_rests_on_records_and_marks_unverified_numbers(generate):
     table = generate.comparison()
     assert set(table["method"]) >= {"dec", "idec", "dcn", "vade", "jule", "infogan"}
-    status = generate.paper_status_docs()
+    status = generate.paper_status()
     for row in status.splitlines()[2:]:
         if row.startswith("|") and "†" in row.split("|")[2]:
             assert "unverified" in row, row
