@@ -110,6 +110,7 @@ def snakemake_env(workdir: Path, slurm: bool = False) -> dict:
     """``slurm``: keep SLURM's own scontrol on PATH; otherwise a stub that fails at once (see it)."""
     env = dict(os.environ)
     env.pop("MLFLOW_TRACKING_URI", None)  # the default sqlite store under results/
+    env.pop("DEEPCLUST_DATA_MIRROR", None)  # a test that wants a mirror names it in its config
     if not slurm:
         env["PATH"] = f"{NO_SLURM}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = str(workdir / "src")  # the copy's library, not the checkout's
