@@ -176,14 +176,18 @@ def dag_time() -> str:
 
 def command_times() -> str:
     """The two commands' measured times, for the README."""
-    dag, tests = _dag(), bench_record("test_walltime")
+    dag = _dag()
     dag_seconds = np.median([run["seconds"] for run in dag["runs"]])
+    text = (f"Measured on {dag['machine']}: `make run`'s DAG takes **{dag_seconds / 60:.1f} minutes** from scratch "
+            f"(median of {len(dag['runs'])}, `bench/dag_walltime.py`), after a one-time set-up of the virtual "
+            "environment")
+    if not (BENCH / "test_walltime.json").exists():  # before its first measurement
+        return text + "."
+    tests = bench_record("test_walltime")
     run = tests["runs"][-1]
     counts = ", ".join(f"{run[k]} {k}" for k in ("passed", "skipped", "failed") if run.get(k))
-    return (f"Measured on {dag['machine']}: `make run`'s DAG takes **{dag_seconds / 60:.1f} minutes** from scratch "
-            f"(median of {len(dag['runs'])}, `bench/dag_walltime.py`), after a one-time set-up of the virtual "
-            f"environment; `make test` takes **{run['seconds'] / 60:.0f} minutes** ({counts}; "
-            f"`bench/test_walltime.py`, on {tests['machine']}).")
+    return text + (f"; `make test` takes **{run['seconds'] / 60:.0f} minutes** ({counts}; `bench/test_walltime.py`, "
+                   f"on {tests['machine']}).")
 
 
 def _digits_summary() -> pd.DataFrame:
@@ -206,7 +210,7 @@ def digits_results() -> str:
                     + [f"{row['seconds_mean']:.1f}"])
     record = _dag()
     return markdown_table(["Method", "ACC", "NMI", "ARI", "Silhouette", "Fit time (s)"], rows) + "\n\n" + \
-        f"Mean ± std over seeds {sorted(set(r['seed'] for r in record['runs'][-1]['results']))}. " + \
+        f"Mean ± std over seeds {', '.join(map(str, sorted({r['seed'] for r in record['runs'][-1]['results']})))}. " + \
         provenance(record, "bench/results/dag_walltime.json")
 
 
