@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from deepclust import paper
-from deepclust.records import load, markdown_table, mean_std, provenance
+from deepclust.records import load, markdown_table, provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench" / "results"

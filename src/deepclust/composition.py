@@ -48,3 +48,31 @@ def main():
 
 if __name__ == "__main__":
     main()
+
+
+# ----------------------------------------------------------------------------- tables of runs' compositions
+
+def class_accuracy_table(runs: list[dict]) -> str:
+    """Markdown: per run (its ``seed`` and ``composition``), each class's accuracy under the best
+    one-to-one matching of clusters to classes."""
+    from deepclust.records import markdown_table
+
+    per_run = [{int(c): acc for c, acc in run["composition"]["acc_per_class"].items()} for run in runs]  # JSON: str keys
+    classes = sorted({c for accuracies in per_run for c in accuracies})
+    rows = [[run["seed"], *(f"{accuracies[c]:.3f}" for c in classes)] for run, accuracies in zip(runs, per_run)]
+    return markdown_table(["seed", *map(str, classes)], rows)
+
+
+def mixed_clusters_table(runs: list[dict], below: float, noun: str = "cluster", footer: str = "") -> str:
+    """Markdown: the clusters whose largest class holds less than ``below`` of them, with their two
+    largest classes, then a line naming the runs that have none, and ``footer``."""
+    from deepclust.records import markdown_table
+
+    rows = [[run["seed"], f"{c['size']:,}",
+             " + ".join(f"{100 * share:.1f} % {label}s" for label, share in zip(c["top_classes"], c["top_shares"]))]
+            for run in runs for c in run["composition"]["clusters"] if c["top_shares"][0] < below]
+    clean = [run["seed"] for run in runs if run["seed"] not in {row[0] for row in rows}]
+    note = f"Seed {', '.join(map(str, clean))}: no {noun} below {100 * below:.0f} % of one digit." if clean else ""
+    lines = " ".join(part for part in (note, footer) if part)
+    return markdown_table(["seed", f"{noun} size", "its two largest digits"], rows, "---:|---:|---") + \
+        (f"\n\n{lines}" if lines else "")

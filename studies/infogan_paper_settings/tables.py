@@ -1,5 +1,6 @@
 """The Result tables of studies/infogan_paper_settings/README.md, from its records."""
 
+from deepclust.composition import class_accuracy_table, mixed_clusters_table
 from deepclust.records import markdown_table, mean_std, provenance
 
 RECORD = "infogan_mnist"
@@ -36,19 +37,10 @@ def by_pass(records: dict) -> str:
 def digits(records: dict) -> str:
     """Each digit's accuracy under the best one-to-one matching of categories to digits."""
     record, source = _record(records)
-    rows = [[run["seed"], *(f"{run['composition']['acc_per_class'][str(d)]:.3f}" for d in range(10))]
-            for run in record["runs"]]
-    return markdown_table(["seed", *map(str, range(10))], rows) + f"\n\n{source}"
+    return f"{class_accuracy_table(record['runs'])}\n\n{source}"
 
 
 def mixed_categories(records: dict) -> str:
     """The categories whose largest digit holds less than MIXED of them, with their two largest digits."""
     record, source = _record(records)
-    rows = [[run["seed"], f"{c['size']:,}",
-             " + ".join(f"{100 * share:.1f} % {digit}s" for digit, share in zip(c["top_classes"], c["top_shares"]))]
-            for run in record["runs"] for c in run["composition"]["clusters"] if c["top_shares"][0] < MIXED]
-    seeds = [run["seed"] for run in record["runs"]]
-    clean = [s for s in seeds if s not in {row[0] for row in rows}]
-    note = f"Seed {', '.join(map(str, clean))}: no category below {100 * MIXED:.0f} % of one digit. " if clean else ""
-    return markdown_table(["seed", "category size", "its two largest digits"], rows, "---:|---:|---") + \
-        f"\n\n{note}{source}"
+    return mixed_clusters_table(record["runs"], MIXED, "category", footer=source)

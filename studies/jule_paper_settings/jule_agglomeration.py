@@ -12,7 +12,6 @@ k-NN search.
 """
 
 import argparse
-import gzip
 import os
 import resource
 import sys
@@ -24,41 +23,35 @@ import torch
 from sklearn.metrics import normalized_mutual_info_score
 
 from deepclust import records
+from deepclust.data.images import read_idx
 from deepclust.methods.jule import cluster_from_scratch
 from deepclust.metrics import cluster_accuracy
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 MIRROR = "DEEPCLUST_DATA_MIRROR"
-FILES = {"train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-         "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")}
 
 
-def read(folder: Path, name: str, offset: int) -> np.ndarray:
-    path = next(folder.rglob(name))
-    return np.frombuffer(gzip.open(path).read(), np.uint8, offset=offset)
-
-
-def mnist(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """All 70,000 images, train then test (so the last 10,000 are MNIST-test)."""
-    images = [read(folder, FILES[part][0], 16).reshape(-1, 784) for part in ("train", "test")]
-    labels = [read(folder, FILES[part][1], 8) for part in ("train", "test")]
-    return np.concatenate(images).astype(np.float32) / 255, np.concatenate(labels)
+def load_mnist(folder: Path | None, parser: argparse.ArgumentParser) -> tuple[np.ndarray, np.ndarray]:
+    """All 70,000 images in [0, 1], train then test (so the last 10,000 are MNIST-test), from
+    ``folder`` or else $DEEPCLUST_DATA_MIRROR/MNIST/raw."""
+    if folder is None:
+        if not os.environ.get(MIRROR):
+            parser.error(f"give --mnist or set {MIRROR} to a folder holding MNIST/raw")
+        folder = Path(os.environ[MIRROR]) / "MNIST" / "raw"
+    X, y, _ = read_idx(folder, {}, splits=("train", "t10k"))
+    return X.astype(np.float32) / 255, y
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", type=Path, help=f"folder holding MNIST's four .gz files (default: ${MIRROR}/MNIST)")
+    parser.add_argument("--mnist", type=Path, help=f"folder holding MNIST's four .gz files (default: ${MIRROR}/MNIST/raw)")
     parser.add_argument("--samples", type=int, nargs="+", default=[10000])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "records" / "jule_agglomeration.json")
     args = parser.parse_args()
-    if args.mnist is None:
-        if not os.environ.get(MIRROR):
-            parser.error(f"give --mnist or set {MIRROR} to a folder holding MNIST/raw")
-        args.mnist = Path(os.environ[MIRROR]) / "MNIST"
     torch.set_num_threads(args.threads)
-    X, y = mnist(args.mnist)
+    X, y = load_mnist(args.mnist, parser)
     runs = []
     for n in args.samples:
         features, labels = X[-n:], y[-n:]

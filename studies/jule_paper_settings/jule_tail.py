@@ -18,7 +18,6 @@ jule_final_clustering.py --save-features keeps.
 """
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ from sklearn.metrics import normalized_mutual_info_score
 from deepclust import records
 from deepclust.methods import jule
 from deepclust.metrics import cluster_accuracy
-from jule_agglomeration import MIRROR, mnist
+from jule_agglomeration import MIRROR, load_mnist
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -40,7 +39,7 @@ TRACE_AT = (2000, 1000, 500, 200, 100, 50, 30, 20, 15, 12, 11, 10)
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mnist", type=Path, help=f"folder holding MNIST's four .gz files (default: ${MIRROR}/MNIST)")
+    parser.add_argument("--mnist", type=Path, help=f"folder holding MNIST's four .gz files (default: ${MIRROR}/MNIST/raw)")
     parser.add_argument("--samples", type=int, default=70000, help="the last N of the 70,000 images")
     parser.add_argument("--features", type=Path, help="cluster these (n x d .npy, MNIST's order) instead of pixels")
     parser.add_argument("--inspect", type=int, default=15, help="list every cluster alive at this count")
@@ -48,12 +47,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=HERE / "records" / "jule_tail.json")
     args = parser.parse_args()
-    if args.mnist is None:
-        if not os.environ.get(MIRROR):
-            parser.error(f"give --mnist or set {MIRROR} to a folder holding MNIST/raw")
-        args.mnist = Path(os.environ[MIRROR]) / "MNIST"
     torch.set_num_threads(args.threads)
-    X, y = mnist(args.mnist)
+    X, y = load_mnist(args.mnist, parser)
     if args.features is not None:  # a run's embedding, already L2-normalised by JULE's network
         X = np.load(args.features)
         if len(X) not in (len(y), args.samples):
