@@ -121,18 +121,127 @@ def pairwise(runs: pd.DataFrame, metric: str, reference: str) -> pd.DataFrame:
     return table.sort_values("median_difference", ascending=False, ignore_index=True)
 
 
-def critical_difference_figure(ranks: pd.Series, p_values: pd.DataFrame, path, title: str) -> None:
-    """scikit-posthocs' critical-difference diagram: methods on the mean-rank axis, joined by a bar
-    where Nemenyi's test finds no difference at ALPHA."""
+def critical_difference_figure(panels: dict, path) -> None:
+    """scikit-posthocs' critical-difference diagrams, one panel per ``{title: (mean ranks, Nemenyi
+    p-values)}``: methods on the mean-rank axis, joined by a bar where Nemenyi's test finds no
+    difference at ALPHA. A panel whose value is None says why it has no diagram."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import scikit_posthocs
 
-    fig, ax = plt.subplots(figsize=(7, 0.6 + 0.28 * len(ranks)))
-    scikit_posthocs.critical_difference_diagram(ranks, p_values, ax=ax, alpha=ALPHA)
-    ax.set_title(title, fontsize=10)
+    heights = [0.8 + 0.28 * (len(panel[0]) if panel else 1) for panel in panels.values()]
+    fig, axes = plt.subplots(len(panels), 1, figsize=(7, sum(heights)), squeeze=False,
+                             gridspec_kw={"height_ratios": heights})
+    for ax, (title, panel) in zip(axes.flat, panels.items()):
+        if panel is None:
+            ax.axis("off")
+            ax.text(0.5, 0.5, f"{title}: no diagram (it needs 2+ datasets and 3+ methods on all of them)",
+                    ha="center", va="center", fontsize=9)
+            continue
+        scikit_posthocs.critical_difference_diagram(panel[0], panel[1], ax=ax, alpha=ALPHA)
+        ax.set_title(title, fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, metadata={"Software": None})
     plt.close(fig)
+
+
+# ----------------------------------------------------------------------------- the leaderboard
+
+def _fmt_p(p: float) -> str:
+    return "" if p != p else ("< 0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def build(runs: pd.DataFrame, reference: str = "kmeans-raw", metrics=METRICS) -> dict:
+    """Everything the leaderboard shows, from the runs (runs.csv's rows): ``per_dataset``; per metric
+    the mean ranks, the methods left out of the across-dataset tests, Friedman, Nemenyi and the
+    pairwise tables against ``reference`` (when it ran) and against the best method by mean rank."""
+    present = [m for m in metrics if m in runs and runs[m].notna().any()]
+    board = {"per_dataset": per_dataset(runs, present), "metrics": {}, "datasets": sorted(runs["dataset"].unique())}
+    for metric in present:
+        scores, left_out = score_matrix(runs, metric)
+        ranks = average_ranks(scores) if scores.shape[1] else pd.Series(dtype=float)
+        test = friedman(scores)
+        entry = {"ranks": ranks, "left_out": left_out, "friedman": test,
+                 "nemenyi": nemenyi(scores) if test is not None else None, "pairwise": {}}
+        references = [r for r in (reference, ranks.index[0] if len(ranks) else None) if r in set(runs["method"])]
+        for ref in dict.fromkeys(references):
+            entry["pairwise"][ref] = pairwise(runs, metric, ref)
+        board["metrics"][metric] = entry
+    return board
+
+
+def markdown(board: dict) -> str:
+    """The leaderboard page: per dataset, across datasets, pairwise."""
+    names = {"acc": "ACC", "nmi": "NMI", "ari": "ARI"}
+    table, lines = board["per_dataset"], ["# Leaderboard", ""]
+    metrics = list(board["metrics"])
+    lines += ["## Per dataset", "",
+              f"Mean ± std over seeds (ddof 0); rank by mean {names[metrics[0]]} (1 = best; ties share the mean rank).", ""]
+    for dataset in board["datasets"]:
+        wide = table[table["dataset"] == dataset].pivot_table(index="method", columns="metric",
+                                                               values=["mean", "std", "rank", "seeds"])
+        wide = wide.sort_values(("rank", metrics[0]))
+        lines += [f"### {dataset}", "", "| Method | " + " | ".join(names[m] for m in metrics)
+                  + f" | Rank ({names[metrics[0]]}) | Seeds |", "|---|" + "---:|" * (len(metrics) + 2)]
+        for method, row in wide.iterrows():
+            cells = [f"{row[('mean', m)]:.3f} ± {row[('std', m)]:.3f}" for m in metrics]
+            lines.append(f"| {method} | " + " | ".join(cells) + f" | {row[('rank', metrics[0])]:g} | "
+                         f"{int(row[('seeds', metrics[0])])} |")
+        lines.append("")
+    lines += ["## Across datasets", ""]
+    if len(board["datasets"]) < 2:
+        lines += ["One dataset: no Friedman test or critical-difference diagram (they compare methods across "
+                  "datasets). The pairwise tests below run over the seeds.", ""]
+    for metric, entry in board["metrics"].items():
+        if len(board["datasets"]) >= 2:
+            lines += [f"### {names[metric]}", "", "| Method | Mean rank |", "|---|---:|"]
+            lines += [f"| {method} | {rank:.2f} |" for method, rank in entry["ranks"].items()]
+            lines.append("")
+            test = entry["friedman"]
+            if test is None:
+                lines.append("No Friedman test: it needs at least 2 datasets and 3 methods run on all of them.")
+            else:
+                verdict = "differ" if test["p_value"] < ALPHA else "do not differ significantly"
+                lines.append(f"Friedman test over {test['datasets']} datasets and {test['methods']} methods: "
+                             f"χ² = {test['statistic']:.2f}, p = {_fmt_p(test['p_value'])}: the methods {verdict} "
+                             f"at α = {ALPHA}. Nemenyi's pairs: `critical_difference.png`.")
+            if entry["left_out"]:
+                lines.append(f"Left out of the ranks and tests (not run on every dataset): {', '.join(entry['left_out'])}.")
+            lines.append("")
+    lines += ["## Pairwise", "",
+              "Wilcoxon's signed-rank test (two-sided) over the (dataset, seed) pairs both methods ran, p-values "
+              f"Holm-corrected over the methods; significant at α = {ALPHA}. Effect sizes: the median difference "
+              "(method − reference), wins / ties / losses over the pairs and the matched-pairs rank-biserial "
+              "correlation r (1: the method wins every pair).", ""]
+    for metric, entry in board["metrics"].items():
+        for ref, rows in entry["pairwise"].items():
+            lines += [f"### {names[metric]}: against {ref}", "",
+                      "| Method | Pairs | Median Δ | Wins / ties / losses | r | p | p (Holm) | |",
+                      "|---|---:|---:|---:|---:|---:|---:|---|"]
+            for row in rows.itertuples():
+                lines.append(f"| {row.method} | {row.pairs} | {row.median_difference:+.3f} | "
+                             f"{row.wins} / {row.ties} / {row.losses} | "
+                             f"{'' if row.rank_biserial != row.rank_biserial else f'{row.rank_biserial:+.2f}'} | "
+                             f"{_fmt_p(row.p_value)} | {_fmt_p(row.p_holm)} | {'significant' if row.significant else ''} |")
+            lines.append("")
+    return "\n".join(lines)
+
+
+def latex(board: dict) -> str:
+    """Per dataset, mean ± std of each metric (booktabs), then the mean ranks."""
+    names = {"acc": "ACC", "nmi": "NMI", "ari": "ARI"}
+    table, metrics = board["per_dataset"], list(board["metrics"])
+    out = []
+    for dataset in board["datasets"]:
+        wide = table[table["dataset"] == dataset].pivot_table(index="method", columns="metric", values=["mean", "std",
+                                                                                                        "rank"])
+        wide = wide.sort_values(("rank", metrics[0]))
+        out += [f"% {dataset.replace('_', '-')}", "\\begin{tabular}{l" + "r" * (len(metrics) + 1) + "}", "\\toprule",
+                " & ".join(["Method", *(names[m] for m in metrics), "Rank"]) + " \\\\", "\\midrule"]
+        for method, row in wide.iterrows():
+            cells = [f"${row[('mean', m)]:.3f} \\pm {row[('std', m)]:.3f}$" for m in metrics]
+            out.append(" & ".join([method.replace("_", "\\_"), *cells, f"{row[('rank', metrics[0])]:g}"]) + " \\\\")
+        out += ["\\bottomrule", "\\end{tabular}", ""]
+    return "\n".join(out)

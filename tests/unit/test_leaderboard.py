@@ -91,6 +91,41 @@ def test_unknown_reference_and_unlabelled_runs_are_refused():
 def test_critical_difference_figure(demsar, tmp_path):
     scores, _ = leaderboard.score_matrix(demsar, "acc")
     path = tmp_path / "cd.png"
-    leaderboard.critical_difference_figure(leaderboard.average_ranks(scores), leaderboard.nemenyi(scores), path,
-                                           "ACC")
+    leaderboard.critical_difference_figure({"ACC": (leaderboard.average_ranks(scores), leaderboard.nemenyi(scores)),
+                                            "NMI": None}, path)
     assert path.stat().st_size > 5000
+
+
+def small_field(datasets=("digits", "mnist_test", "fashion"), seeds=3):
+    """k-means and a method that beats it everywhere, and one in between."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for d, dataset in enumerate(datasets):
+        for seed in range(seeds):
+            for method, level in (("kmeans-raw", 0.5), ("dec", 0.7), ("n2d", 0.9)):
+                value = level + 0.05 * d + 0.01 * rng.random()
+                rows.append({"dataset": dataset, "seed": seed, "method": method, "acc": value, "nmi": value - 0.1})
+    return pd.DataFrame(rows)
+
+
+def test_the_leaderboard_page_ranks_tests_and_compares_with_kmeans_and_the_best():
+    board = leaderboard.build(small_field())
+    assert list(board["metrics"]) == ["acc", "nmi"]  # ARI absent from the runs
+    acc = board["metrics"]["acc"]
+    assert list(acc["ranks"].index) == ["n2d", "dec", "kmeans-raw"] and acc["friedman"]["p_value"] < 0.05
+    assert set(acc["pairwise"]) == {"kmeans-raw", "n2d"}
+    against_kmeans = acc["pairwise"]["kmeans-raw"].set_index("method")
+    assert against_kmeans.loc["n2d", "wins"] == 9 and against_kmeans.loc["n2d", "rank_biserial"] == 1.0
+    page = leaderboard.markdown(board)
+    for heading in ("## Per dataset", "### mnist_test", "## Across datasets", "Friedman test over 3 datasets",
+                    "### ACC: against kmeans-raw", "### NMI: against n2d"):
+        assert heading in page, heading
+    tex = leaderboard.latex(board)
+    assert tex.count("\\begin{tabular}") == 3 and "\\toprule" in tex and "mnist-test" in tex
+
+
+def test_one_dataset_gets_ranks_and_pairwise_tests_and_says_why_no_friedman():
+    board = leaderboard.build(small_field(datasets=("digits",)))
+    assert board["metrics"]["acc"]["friedman"] is None
+    page = leaderboard.markdown(board)
+    assert "One dataset: no Friedman test" in page and "### ACC: against kmeans-raw" in page
