@@ -140,6 +140,8 @@ FAKES = {
     "mnist_test": (mnist_like, ("t10k",)),
     "fashion_mnist": (mnist_like, ("train", "t10k")),
     "kmnist": (mnist_like, ("train", "t10k")),
+    "fashion_mnist_test": (mnist_like, ("t10k",)),
+    "kmnist_test": (mnist_like, ("t10k",)),
     "usps": (usps, ("train", "test")),
     "cifar10": (cifar10, ("train", "test")),
     "stl10": (stl10, ("train", "test")),

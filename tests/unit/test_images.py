@@ -24,6 +24,7 @@ from .fake_datasets import RED, mnist_like, use_fake_files, write_idx_gz
 MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
                "t10k-labels-idx1-ubyte.gz"]
 SHAPES = {"mnist": [1, 28, 28], "mnist_test": [1, 28, 28], "fashion_mnist": [1, 28, 28], "kmnist": [1, 28, 28],
+          "fashion_mnist_test": [1, 28, 28], "kmnist_test": [1, 28, 28],
           "usps": [1, 16, 16], "cifar10": [3, 32, 32], "stl10": [3, 96, 96]}
 
 
@@ -119,8 +120,10 @@ def test_remotes_are_torchvisions_files_with_every_mirror():
         assert [(r.filename, r.md5) for r in remotes] == [tuple(f) for f in cls.resources]
         assert all(r.urls == tuple(m + r.filename for m in cls.mirrors) for r in remotes)
     assert len(data.source("mnist").remotes()[0].urls) == 2
-    assert [(r.filename, r.md5) for r in data.source("mnist_test").remotes()] == [
-        tuple(f) for f in datasets.MNIST.resources if f[0].startswith("t10k")]
+    for name, cls in (("mnist_test", datasets.MNIST), ("fashion_mnist_test", datasets.FashionMNIST),
+                      ("kmnist_test", datasets.KMNIST)):
+        assert [(r.filename, r.md5) for r in data.source(name).remotes()] == [
+            tuple(f) for f in cls.resources if f[0].startswith("t10k")]
     assert [(r.urls[0], r.filename, r.md5) for r in data.source("usps").remotes()] == [
         tuple(f) for f in datasets.USPS.split_list.values()]
     for name, cls in (("cifar10", datasets.CIFAR10), ("stl10", datasets.STL10)):

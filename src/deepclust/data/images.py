@@ -261,8 +261,13 @@ MNIST_TEST = Source(read=partial(read_idx, splits=("t10k",)), remotes=partial(_i
                     image=True, description="MNIST test split only: 10,000 28x28 (as JULE and N2D report)")
 FASHION_MNIST = Source(read=read_idx, remotes=partial(_idx_remotes, "FashionMNIST", ("train", "t10k")),
                        image=True, description="Fashion-MNIST clothing, train+test: 70,000 28x28")
+FASHION_MNIST_TEST = Source(read=partial(read_idx, splits=("t10k",)),
+                            remotes=partial(_idx_remotes, "FashionMNIST", ("t10k",)), image=True,
+                            description="Fashion-MNIST test split only: 10,000 28x28")
 KMNIST = Source(read=read_idx, remotes=partial(_idx_remotes, "KMNIST", ("train", "t10k")), image=True,
                 description="Kuzushiji-MNIST cursive Japanese characters, train+test: 70,000 28x28")
+KMNIST_TEST = Source(read=partial(read_idx, splits=("t10k",)), remotes=partial(_idx_remotes, "KMNIST", ("t10k",)),
+                     image=True, description="Kuzushiji-MNIST test split only: 10,000 28x28")
 USPS = Source(read=read_usps, remotes=_usps_remotes, image=True,
               description="USPS handwritten digits, train+test: 9,298 16x16")
 CIFAR10 = Source(read=read_cifar10, remotes=partial(_archive_remote, "CIFAR10"), **_PRETRAINED,
