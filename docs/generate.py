@@ -301,11 +301,17 @@ RELIABILITY = [
      ["tests/workflow/test_faults.py::test_jobs_complete_while_mlflow*", "tests/unit/test_tracking.py::test_a_locked*",
       "tests/unit/test_tracking.py::test_unavailable_store*", "tests/unit/test_tracking.py::test_unreachable*"]),
     ("a GPU lock's holder killed: its GPU goes to the next job", ["tests/unit/test_devices.py::test_a_killed*"]),
+    ("GPU locks named by device UUID: SLURM jobs that each see their own GPU as device 0 start at once, "
+     "one GPU seen under two indexes is one lock",
+     ["tests/unit/test_devices.py::test_slurm_jobs*", "tests/unit/test_devices.py::test_one_gpu_seen*"]),
+    ("a checkpoint met by another kind of device (`device: auto`) or by fewer GPUs: a fresh start, or a "
+     "refusal naming both devices",
+     ["tests/unit/test_checkpoint_devices.py::test_*"]),
     ("eight processes logging into one MLflow store at once: no run lost or duplicated",
      ["tests/unit/test_tracking.py::test_eight_jobs*"]),
     ("Determinism", None),
     ("same seed, bit-identical labels, embeddings, weights and history (every registered method, pretraining, "
-     "UMAP; also across processes and hash seeds); another seed, another run",
+     "UMAP; also across processes and hash seeds, and under deterministic mode); another seed, another run",
      ["tests/unit/test_determinism.py::test_*"]),
 ]
 

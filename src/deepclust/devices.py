@@ -4,9 +4,13 @@ Snakemake's `--resources gpu=N` only counts: it starts at most N jobs that decla
 says which GPU each should use, so two jobs asking for "cuda" would both land on cuda:0. A job
 therefore claims a free device itself: an exclusive lock file per GPU (fcntl.flock), taken
 without waiting on the first free one and held until the process exits, so it is released even
-when the job is killed. Under SLURM, CUDA_VISIBLE_DEVICES already narrows a job to its own GPUs;
-locks are keyed by the physical id that variable names, so jobs of different allocations on one
-node never block each other.
+when the job is killed.
+
+Locks are named by each device's UUID, not by its index or by what CUDA_VISIBLE_DEVICES lists:
+under SLURM's cgroup device constraint every job sees its own GPU as device 0, so names taken
+from the index would make one-GPU jobs on different GPUs of a node wait for each other. The
+UUID is the same GPU whatever a job's view numbers it. Locking stays on under a scheduler:
+an allocation of several GPUs that runs several jobs at once still needs one GPU per job.
 """
 
 import fcntl
@@ -27,10 +31,11 @@ def lock_directory() -> Path:
     return path
 
 
-def visible_ids(count: int) -> list[str]:
-    """The physical id of each visible device, by index: what CUDA_VISIBLE_DEVICES lists, or 0..count-1."""
-    listed = [d.strip() for d in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if d.strip()]
-    return listed[:count] if len(listed) >= count else [str(i) for i in range(count)]
+def physical_ids() -> list[str]:
+    """The UUID of each visible CUDA device, by index."""
+    import torch
+
+    return [str(torch.cuda.get_device_properties(i).uuid) for i in range(torch.cuda.device_count())]
 
 
 def _try_lock(path: Path):
@@ -47,32 +52,28 @@ def _try_lock(path: Path):
     return handle
 
 
-def claim(device: str, count: int | None = None, *, wait_seconds: float = 3600.0, poll_seconds: float = 1.0) -> str:
+def claim(device: str, *, wait_seconds: float = 3600.0, poll_seconds: float = 1.0) -> str:
     """The device this process trains on, with its lock held until exit.
 
     ``device``: "cpu" (returned as is), "cuda:N" (that GPU, waiting for its lock), or "cuda" /
-    "auto" (the first free GPU among the ``count`` visible ones; torch.cuda.device_count() when
-    None; "auto" without a GPU is "cpu"). Waits up to ``wait_seconds`` when every GPU is taken,
-    e.g. by a job of another workflow, then raises."""
+    "auto" (the first free GPU among the visible ones; "auto" without a GPU is "cpu"). Waits up
+    to ``wait_seconds`` when every GPU is taken, e.g. by a job of another workflow, then raises."""
     if device == "cpu":
         return "cpu"
-    if count is None:
-        import torch
-        count = torch.cuda.device_count()
+    ids = physical_ids()
     print(f"[devices] {device!r} asked for; CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '(unset)')}, "
-          f"{count} CUDA device(s) visible", file=sys.stderr, flush=True)
-    if count == 0:
+          f"{len(ids)} CUDA device(s) visible", file=sys.stderr, flush=True)
+    if not ids:
         if device == "auto":
             return "cpu"
         raise RuntimeError(f"device {device!r} was asked for but no CUDA device is visible; use 'cpu' or 'auto'")
-    ids = visible_ids(count)
     if device.startswith("cuda:"):
         index = int(device.split(":", 1)[1])
-        if not 0 <= index < count:
-            raise RuntimeError(f"device {device!r}: only {count} CUDA device(s) are visible")
+        if not 0 <= index < len(ids):
+            raise RuntimeError(f"device {device!r}: only {len(ids)} CUDA device(s) are visible")
         candidates = [index]
     else:
-        candidates = list(range(count))
+        candidates = list(range(len(ids)))
     directory = lock_directory()
     deadline = time.monotonic() + wait_seconds
     announced = False
@@ -81,6 +82,7 @@ def claim(device: str, count: int | None = None, *, wait_seconds: float = 3600.0
             handle = _try_lock(directory / f"gpu-{ids[index]}.lock")
             if handle is not None:
                 _held.append(handle)
+                print(f"[devices] cuda:{index} is GPU {ids[index]}", file=sys.stderr, flush=True)
                 return f"cuda:{index}"
         if time.monotonic() >= deadline:
             raise RuntimeError(f"no free GPU among {', '.join(f'cuda:{i}' for i in candidates)} after "

@@ -33,7 +33,9 @@ class Checkpoint:
     ``epoch_end`` saves every ``every`` epochs and, after a SIGTERM, at the end of the epoch it
     arrived in, then raises Preempted. A file is only resumed when its ``key`` (the job's
     params and code) matches; the loop restores what it saved, RNG states included, so a resumed
-    run ends with the labels an uninterrupted one would. ``path`` None disables all of it (the
+    run ends with the labels an uninterrupted one would: on the CPU, and on a GPU under
+    ``set_deterministic(True)`` (the GPU suite checks it; without it, float atomics in CUDA
+    kernels make every GPU run differ in the last bits). ``path`` None disables all of it (the
     library's default). SLURM sends SIGKILL KillWait seconds (30 by default) after SIGTERM, so
     an epoch must take less than that for the last epochs to be kept; the periodic save covers
     the rest."""
@@ -94,19 +96,27 @@ NO_CHECKPOINT = Checkpoint()
 
 
 def rng_state(generator: torch.Generator) -> dict:
-    """Every random stream a training loop draws from: its generator and torch's global ones
-    (dropout, reparameterisation)."""
-    state = {"generator": generator.get_state(), "torch": torch.get_rng_state()}
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
+    """Every random stream a training loop draws from: its generator, torch's global CPU stream
+    and, on a GPU, the global stream of the generator's device (dropout, reparameterisation).
+    Only that device's: a resumed job may see more GPUs or fewer, and train on another index."""
+    state = {"device": generator.device.type, "generator": generator.get_state(), "torch": torch.get_rng_state()}
+    if generator.device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(generator.device)
     return state
 
 
 def set_rng_state(generator: torch.Generator, state: dict) -> None:
+    """Refuses a state saved on another kind of device: a CPU generator's state does not fit a
+    CUDA generator, nor the reverse."""
+    saved_on = state.get("device", "an unknown device")
+    if saved_on != generator.device.type:
+        raise ValueError(f"the checkpoint's random streams are from a run on {saved_on}, this run trains on "
+                         f"{generator.device.type}: resume it on the same kind of device, or delete the checkpoint "
+                         "to start afresh")
     generator.set_state(state["generator"])
     torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+    if "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], generator.device)
 
 
 def training_state(model, optimizer, generator: torch.Generator) -> dict:
@@ -122,11 +132,19 @@ def restore_training_state(saved: dict, model, optimizer, generator: torch.Gener
 
 
 def resolve_device(device: str = "auto") -> torch.device:
+    """The torch device of "cpu", "cuda", "cuda:N" or "auto" (CUDA when available). A CUDA device
+    becomes the current one, with its index: torch makes new streams (CUDA-graph capture's
+    included), generators and bf16 checks on the current device, which is otherwise cuda:0."""
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError(f"device {device!r} was asked for but CUDA is not available; use 'cpu' or 'auto'")
-    return torch.device(device)
+    device = torch.device(device)
+    if device.type == "cuda":
+        if device.index is None:
+            device = torch.device("cuda", torch.cuda.current_device())
+        torch.cuda.set_device(device)
+    return device
 
 
 def set_threads(threads: int | None) -> None:
@@ -139,14 +157,15 @@ PRECISIONS = ("fp32", "tf32", "bf16")
 _autocast_dtype = None  # set by set_precision: bf16 autocasts the training steps' forward passes
 
 
-def set_precision(precision: str) -> None:
+def set_precision(precision: str, device: torch.device | None = None) -> None:
     """How training does its float arithmetic, process-wide (as torch's own matmul precision):
     "fp32" is IEEE float32 everywhere; "tf32" (the default) lets CUDA matrix products and
     convolutions use TF32 tensor cores (10-bit mantissa inputs, float32 accumulation) and
     flushes denormal floats to zero on the CPU; "bf16" adds bfloat16 autocast to the forward
     pass of every training step (on the CPU too: fast where it has AMX or AVX-512 BF16, slow
-    without). Full passes (DEC's target, embeddings, labels) stay in float32 under every setting,
-    so the clusters read off them are not rounded.
+    without) and is refused on a CUDA ``device`` without native bfloat16 (``native_bf16``).
+    Full passes (DEC's target, embeddings, labels) stay in float32 under every setting
+    (``full_pass`` turns TF32 off), so the clusters read off them are not rounded.
 
     Why flush denormals: Adam's moments of weights that rarely get a gradient (MNIST's border
     pixels, dead ReLUs) decay below 1e-38 within a few epochs, and x86 arithmetic on such
@@ -155,10 +174,38 @@ def set_precision(precision: str) -> None:
     global _autocast_dtype
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
+    if precision == "bf16" and device is not None and not native_bf16(torch.device(device)):
+        raise ValueError(f"precision 'bf16': {torch.cuda.get_device_name(device)} has no native bfloat16 "
+                         "(emulated, it is slower than float32); use 'tf32' or 'fp32'")
     torch.backends.cuda.matmul.allow_tf32 = precision != "fp32"
     torch.backends.cudnn.allow_tf32 = precision != "fp32"
     torch.set_flush_denormal(precision != "fp32")  # False where the CPU has no such flag
     _autocast_dtype = torch.bfloat16 if precision == "bf16" else None
+
+
+def native_bf16(device: torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively: the CPU always may (slowly without AMX or
+    AVX-512 BF16); a GPU from compute capability 8.0. torch.cuda.is_bf16_supported counts the
+    emulation of older GPUs (V100, T4) unless told not to; it asks the current device, which
+    resolve_device set."""
+    return device.type != "cuda" or torch.cuda.is_bf16_supported(including_emulation=False)
+
+
+def set_deterministic(on: bool) -> None:
+    """Bit-identical GPU runs: torch's deterministic algorithms (an operation that has none
+    stops the job with torch's error naming it), deterministic cuDNN convolutions and a fixed
+    cuBLAS workspace (CUBLAS_WORKSPACE_CONFIG, which cuBLAS reads when it starts: call this
+    before any CUDA work, as the job scripts do). With it a GPU run, resumed or not, is meant to
+    repeat itself on the same GPU model and software (tests/unit/test_gpu.py checks it); without
+    it, float atomics (index_add_, indexing and sort backward, cuDNN's convolution backward) vary
+    the last bits from run to run. On the CPU results are bit-identical either way."""
+    if on and "CUBLAS_WORKSPACE_CONFIG" not in os.environ:
+        if torch.cuda.is_initialized():
+            raise RuntimeError("set_deterministic(True) must come before CUDA starts: cuBLAS reads "
+                               "CUBLAS_WORKSPACE_CONFIG when it starts")
+        os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
+    torch.use_deterministic_algorithms(on)
+    torch.backends.cudnn.deterministic = on
 
 
 def autocast(device: torch.device):
@@ -255,7 +302,8 @@ class TrainStep:
         self.static_idx = idx.clone()
         self.optimizer.zero_grad(set_to_none=True)  # the graph's backward allocates (and later rewrites) the grads
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph):
+        # a stream of the step's own device: graph's default stream is made on the current device
+        with torch.cuda.graph(self.graph, stream=torch.cuda.Stream(idx.device)):
             with autocast(idx.device):
                 loss = self.batch_loss(self.static_idx)
             loss.backward()
@@ -272,14 +320,28 @@ def train_epoch(step: TrainStep, n: int, batch_size: int, generator: torch.Gener
     return total.item() / n
 
 
+@contextlib.contextmanager
+def float32_only():
+    """TF32 off inside, whatever set_precision chose for the training steps: what clusters are
+    read off (full passes, neighbour searches) is not rounded to TF32's 10-bit mantissa."""
+    flags = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = flags
+
+
 @torch.inference_mode()
 def full_pass(fn, X: torch.Tensor, batch_size: int | None = None) -> torch.Tensor:
-    """Apply ``fn`` to all of X in large batches without building a graph. The default batch is
-    8192 on a GPU and 1024 on the CPU, where the d-500-500-2000 activations of larger batches
-    leave the cache: a full MNIST encoder pass takes 1.27 s at 1024 and 1.47 s at 8192 (2 threads,
-    bench/full_pass_batch.py); the outputs are bit-equal."""
+    """Apply ``fn`` to all of X in large batches without building a graph, in float32
+    (``float32_only``). The default batch is 8192 on a GPU and 1024 on the CPU, where the
+    d-500-500-2000 activations of larger batches leave the cache: a full MNIST encoder pass takes
+    1.27 s at 1024 and 1.47 s at 8192 (2 threads, bench/full_pass_batch.py); the outputs are
+    bit-equal."""
     batch_size = batch_size or (1024 if X.device.type == "cpu" else 8192)
-    return torch.cat([fn(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+    with float32_only():
+        return torch.cat([fn(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
 
 
 class Progress:

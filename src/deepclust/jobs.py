@@ -31,14 +31,17 @@ def figure_sample(n: int, max_points: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
 
 
-def checkpoint(snakemake, run_dir):
+def checkpoint(snakemake, run_dir, device):
     """Where a training job keeps its checkpoint: results/checkpoints/ mirrors its run folder,
     outside the job's outputs, so a failed or preempted job's retry still finds it. Keyed by the
-    job's params (settings and code fingerprint): a checkpoint of other settings is not resumed."""
+    job's params (settings and code fingerprint) and the kind of device it trains on: a
+    checkpoint of other settings, or one written on the CPU when the retry got a GPU (``device:
+    auto``) or the reverse, is not resumed but started afresh."""
     from deepclust import engine  # torch: only training jobs pay for the import
 
     relative = Path(run_dir).relative_to("results") if Path(run_dir).parts[0] == "results" else Path(run_dir)
-    params = json.dumps({k: v for k, v in snakemake.params.items()}, sort_keys=True, default=str)
+    params = dict(snakemake.params.items(), device_type=str(device).split(":")[0])
+    params = json.dumps(params, sort_keys=True, default=str)
     every = int(os.environ.get("DEEPCLUST_CHECKPOINT_EVERY", CHECKPOINT_EVERY))
     return engine.Checkpoint(Path("results/checkpoints") / relative / "checkpoint.pt",
                              key=hashlib.sha256(params.encode()).hexdigest(), every=every)

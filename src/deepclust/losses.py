@@ -3,13 +3,19 @@
 import torch
 
 
+def squared_distances(z: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+    """||z_i - mu_j||^2 from the differences. cdist's default for more than 25 rows is the
+    matrix-product form ||z||^2 + ||mu||^2 - 2 z.mu, whose cancellation loses distances that are
+    small beside the norms (and, under TF32, most of their digits)."""
+    return torch.cdist(z, centers, compute_mode="donot_use_mm_for_euclid_dist").pow(2)
+
+
 def student_t_assignment(z: torch.Tensor, centers: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     """DEC's soft assignment q_ij: a Student's t kernel between embeddings and centres.
 
     q_ij = (1 + ||z_i - mu_j||^2 / alpha)^(-(alpha+1)/2), normalised over j.
     """
-    squared_distances = torch.cdist(z, centers).pow(2)
-    q = (1.0 + squared_distances / alpha).pow(-(alpha + 1.0) / 2.0)
+    q = (1.0 + squared_distances(z, centers) / alpha).pow(-(alpha + 1.0) / 2.0)
     return q / q.sum(dim=1, keepdim=True)
 
 

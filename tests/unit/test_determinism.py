@@ -20,7 +20,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from deepclust import methods
+from deepclust import engine, methods
 from deepclust.metrics import evaluate
 from deepclust.pretrain import pretrain_autoencoder
 
@@ -167,6 +167,20 @@ def test_same_seed_gives_a_bit_identical_run(name, run):
     assert not differing(first, second), f"{name}: same seed, different {sorted(differing(first, second))}"
     if case(name):
         assert {"labels", "embedding", "state", "history", "metrics"} <= first.keys()
+
+
+@pytest.mark.parametrize("name", sorted(DEEP_CASES))
+def test_deterministic_mode_changes_nothing_on_the_cpu(name, run, monkeypatch):
+    """engine.set_deterministic (the `deterministic` key) is for GPUs: on the CPU every deep
+    method runs under torch's deterministic algorithms, to the same bits."""
+    monkeypatch.setenv("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    _, plain = run(name, SEED)
+    engine.set_deterministic(True)
+    try:
+        _, deterministic = run(name, SEED, repeat="deterministic")
+    finally:
+        engine.set_deterministic(False)
+    assert not differing(plain, deterministic), f"{name}: {sorted(differing(plain, deterministic))}"
 
 
 @pytest.mark.parametrize("name", sorted(methods.ALGORITHMS))

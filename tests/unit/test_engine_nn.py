@@ -50,6 +50,19 @@ def test_resolve_device():
             engine.resolve_device("cuda")
 
 
+def test_a_cuda_device_becomes_the_current_one(monkeypatch):
+    """torch makes new streams (a CUDA graph's capture stream among them) on the current device:
+    a job on cuda:1 must make it current, or its graph is captured on cuda:0. CUDA faked."""
+    made_current = []
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: made_current.append(torch.device(device)))
+    assert engine.resolve_device("cuda:1") == torch.device("cuda:1")
+    assert engine.resolve_device("auto") == engine.resolve_device("cuda") == torch.device("cuda:0")
+    assert made_current == [torch.device("cuda:1"), torch.device("cuda:0"), torch.device("cuda:0")]
+    assert engine.resolve_device("cpu") == torch.device("cpu") and len(made_current) == 3
+
+
 def test_full_pass_equals_direct_computation_without_graph():
     layer = torch.nn.Linear(3, 2)
     X = torch.randn(25, 3)

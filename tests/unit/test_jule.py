@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.datasets import load_digits, make_blobs
 from torch import nn
 
-from deepclust import metrics
+from deepclust import engine, metrics
 from deepclust.methods import jule
 from deepclust.methods.jule import JULE, Agglomeration, weighted_triplet_loss
 from deepclust.nn import autoencoder
@@ -99,6 +99,41 @@ def test_nearest_neighbours_exclude_the_sample_itself():
     np.testing.assert_allclose(distances, [[1, 9], [1, 4], [4, 9], [16, 36]])
     with pytest.raises(ValueError, match="n_neighbors=4 for 4 samples"):
         jule.nearest_neighbours(x, 4)
+
+
+@pytest.mark.usefixtures("restore_precision")
+def test_the_neighbour_search_runs_without_tf32(monkeypatch):
+    """Its distances make the clusters: float32 whatever the training's precision."""
+    engine.set_precision("tf32")
+    flags, topk = [], torch.Tensor.topk
+    monkeypatch.setattr(torch.Tensor, "topk", lambda self, *args, **kwargs: flags.append(
+        (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)) or topk(self, *args, **kwargs))
+    jule.nearest_neighbours(torch.rand(10, 3), 2)
+    assert flags == [(False, False)]
+
+
+def neighbour_search_inputs(monkeypatch, X, device) -> list:
+    """The features each neighbour search of a JULE fit on ``device`` is handed (the search
+    itself, each period's agglomeration and the final clustering)."""
+    seen = []
+
+    def spy(function):
+        def recorded(features, *args, **kwargs):
+            seen.append(features)
+            return function(features, *args, **kwargs)
+        return recorded
+
+    for name in ("nearest_neighbours", "agglomerate", "cluster_from_scratch"):
+        monkeypatch.setattr(jule, name, spy(getattr(jule, name)))
+    JULE(10, **{**TINY, "device": device}).fit(X)
+    return seen
+
+
+def test_the_neighbour_searches_get_the_features_on_the_training_device(monkeypatch, digits):
+    """Not arrays copied to the host: a GPU job searches on its GPU (tests/unit/test_gpu.py)."""
+    seen = neighbour_search_inputs(monkeypatch, digits[0], "cpu")
+    assert len(seen) >= 5  # period 0, then a search and an agglomeration per period, the final clustering
+    assert all(isinstance(features, torch.Tensor) and features.device.type == "cpu" for features in seen)
 
 
 def test_sample_affinity_is_a_gaussian_kernel_on_the_neighbour_graph():

@@ -3,8 +3,8 @@ import math
 import pytest
 import torch
 
-from deepclust.losses import (kl_clustering_loss, kmeans_loss, reconstruction_loss, student_t_assignment,
-                              target_distribution)
+from deepclust.losses import (kl_clustering_loss, kmeans_loss, reconstruction_loss, squared_distances,
+                              student_t_assignment, target_distribution)
 
 
 def entropy(p):
@@ -31,6 +31,20 @@ def test_student_t_rows_sum_to_one_and_nearest_centre_wins():
         assert (q > 0).all()
         torch.testing.assert_close(q.sum(dim=1), torch.ones(50))
         assert torch.equal(q.argmax(dim=1), torch.cdist(z, centers).argmin(dim=1))
+
+
+def test_assignments_use_exact_distances_beyond_25_rows():
+    """cdist's default above 25 rows is ||z||^2 + ||mu||^2 - 2 z.mu, which cancels distances that
+    are small beside the norms; DEC's q and DCN's nearest centre (squared_distances) take the
+    differences, and find the nearest centre where that form does not."""
+    generator = torch.Generator().manual_seed(0)
+    centers = 1000 + 0.1 * torch.randn(4, 10, generator=generator)   # far from the origin, close together
+    z = centers[torch.arange(64) % 4] + 0.01 * torch.randn(64, 10, generator=generator)
+    exact = (z.double()[:, None] - centers.double()[None]).pow(2).sum(-1)
+    nearest = exact.argmin(1)
+    assert not torch.equal(torch.cdist(z, centers).argmin(1), nearest)  # the matrix-product form misses
+    torch.testing.assert_close(squared_distances(z, centers).double(), exact, rtol=1e-5, atol=0)
+    assert torch.equal(student_t_assignment(z, centers).argmax(1), nearest)
 
 
 def test_target_distribution_hand_example():

@@ -2,10 +2,14 @@
 
 bf16 autocast must reach the forward pass of every training loop (every registered deep
 method and pretraining) while full passes (targets, embeddings, labels) stay float32; tf32 and
-fp32 switch CUDA's TF32 flags and the CPU's denormal flushing; TrainStep is bit-for-bit the straightforward loop, and its
-CUDA-graph flag changes nothing off CUDA. The graph itself is checked on a GPU by
+fp32 switch CUDA's TF32 flags and the CPU's denormal flushing, and full passes turn TF32 off; bf16 is
+refused on a GPU that only emulates it; deterministic mode sets torch's flags before CUDA starts;
+TrainStep is bit-for-bit the straightforward loop, its CUDA-graph flag changes nothing off CUDA, and
+a graph is captured on the step's own device. The graph itself is checked on a GPU by
 tests/unit/test_gpu.py."""
 
+import contextlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -60,6 +64,54 @@ def test_set_precision_names_the_valid_choices():
         engine.set_precision("fp16")
 
 
+def test_full_passes_run_without_tf32_whatever_the_precision():
+    """Clusters are read off full passes: TF32 is off inside them under every setting, and the
+    training's setting is back after."""
+    engine.set_precision("tf32")
+    inside = []
+    engine.full_pass(lambda x: inside.append((torch.backends.cuda.matmul.allow_tf32,
+                                              torch.backends.cudnn.allow_tf32)) or x, torch.zeros(3, 2), batch_size=2)
+    assert inside == [(False, False)] * 2
+    assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+
+
+def v100(monkeypatch):
+    """CUDA faked as a V100: bfloat16 only by emulation, which is_bf16_supported counts by default."""
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: including_emulation)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Tesla V100-SXM2-16GB")
+
+
+def test_bf16_needs_a_gpu_with_native_bfloat16(monkeypatch):
+    v100(monkeypatch)
+    cuda, cpu = torch.device("cuda", 0), torch.device("cpu")
+    assert not engine.native_bf16(cuda) and engine.native_bf16(cpu)
+    with pytest.raises(ValueError, match="precision 'bf16': Tesla V100-SXM2-16GB has no native bfloat16 .* "
+                                         "use 'tf32' or 'fp32'"):
+        engine.set_precision("bf16", cuda)
+    engine.set_precision("tf32", cuda)
+    engine.set_precision("bf16", cpu)
+
+
+def test_deterministic_sets_torchs_flags_and_the_cublas_workspace(monkeypatch):
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    try:
+        engine.set_deterministic(True)
+        assert torch.are_deterministic_algorithms_enabled() and torch.backends.cudnn.deterministic
+        assert os.environ["CUBLAS_WORKSPACE_CONFIG"] == ":4096:8"
+    finally:
+        engine.set_deterministic(False)
+    assert not torch.are_deterministic_algorithms_enabled() and not torch.backends.cudnn.deterministic
+
+
+def test_deterministic_must_come_before_cuda_starts(monkeypatch):
+    """cuBLAS reads its workspace setting when it starts: too late once CUDA runs."""
+    monkeypatch.delenv("CUBLAS_WORKSPACE_CONFIG", raising=False)
+    monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
+    with pytest.raises(RuntimeError, match="must come before CUDA starts"):
+        engine.set_deterministic(True)
+    assert not torch.are_deterministic_algorithms_enabled()
+
+
 def straightforward_epochs(model, X, batch_size, epochs, seed):
     """The plain loop TrainStep must equal: permutation, gather, forward, backward, step."""
     generator = torch.Generator().manual_seed(seed)
@@ -95,6 +147,32 @@ def test_train_epoch_equals_the_straightforward_loop(blobs, cuda_graphs):
     np.testing.assert_allclose(got, expected, rtol=1e-6)  # summed on the device vs in Python
     for a, b in zip(model.parameters(), reference.parameters()):
         assert torch.equal(a, b)
+
+
+def test_a_graph_is_captured_on_a_stream_of_the_steps_device(blobs, monkeypatch):
+    """torch.cuda.graph's own capture stream is made on the current device, which need not be
+    the step's: TrainStep hands it a stream of the batch's device. CUDA's graph API is faked;
+    the captured step runs on the CPU."""
+    streams = []
+
+    class Stream:
+        def __init__(self, device=None):
+            self.device = torch.device(device)
+
+    @contextlib.contextmanager
+    def graph(cuda_graph, pool=None, stream=None, **kwargs):
+        streams.append(stream)
+        yield
+
+    monkeypatch.setattr(torch.cuda, "Stream", Stream)
+    monkeypatch.setattr(torch.cuda, "graph", graph)
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", object)
+    X, model = torch.as_tensor(blobs[0]), torch.nn.Linear(10, 10)
+    step = engine.TrainStep(lambda idx: torch.nn.functional.mse_loss(model(X[idx]), X[idx]),
+                            engine.make_optimizer("adam", model.parameters(), 1e-3), 32, cuda_graphs=True)
+    idx = torch.arange(32)
+    step._capture(idx)
+    assert len(streams) == 1 and streams[0] is not None and streams[0].device == idx.device
 
 
 def test_cuda_graphs_flag_changes_nothing_on_the_cpu(blobs):

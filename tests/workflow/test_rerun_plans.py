@@ -192,6 +192,16 @@ def test_precision_reruns_every_training_job_not_the_data(finished_copy):
     assert not planned.of_rule("prepare_dataset"), result.tail(200)
 
 
+def test_deterministic_reruns_every_training_job_not_the_data(finished_copy):
+    """The key reaches every training job, as precision does."""
+    config = read_config(finished_copy)
+    config["deterministic"] = True
+    write_config(finished_copy, config)
+    planned, result = plan(finished_copy)
+    assert pretrain() | deep(*DEEP_METHODS) <= planned.jobs, result.tail(200)
+    assert not planned.of_rule("prepare_dataset"), result.tail(200)
+
+
 def test_cuda_graphs_reruns_pretraining_and_what_starts_from_it(finished_copy):
     config = read_config(finished_copy)
     config["cuda_graphs"] = True

@@ -24,6 +24,7 @@ rule cluster_deep:
         n_clusters=n_clusters,
         device=config["device"],
         precision=config["precision"],
+        deterministic=config["deterministic"],
         code=lambda wildcards: fingerprint(
             "cluster_deep.py",
             method_registry.module_name(METHODS[wildcards.method]["algorithm"]),

@@ -20,6 +20,7 @@ rule pretrain_autoencoder:
         settings=lambda wildcards: sorted_settings(NETS[wildcards.net]),
         device=config["device"],
         precision=config["precision"],
+        deterministic=config["deterministic"],
         cuda_graphs=config["cuda_graphs"],
         code=fingerprint("pretrain.py"),
     script:

@@ -5,12 +5,13 @@ from deepclust import devices, engine, io, jobs, methods, runs
 from deepclust.nn import autoencoder
 
 jobs.start(snakemake)
+engine.set_deterministic(snakemake.params.deterministic)  # before CUDA starts
 engine.set_threads(snakemake.threads)
-engine.set_precision(snakemake.params.precision)
+device = engine.resolve_device(devices.claim(snakemake.params.device))  # a free GPU, held until exit
+engine.set_precision(snakemake.params.precision, device)  # before any tensor work
 dataset, method, seed = snakemake.wildcards.dataset, snakemake.wildcards.method, int(snakemake.wildcards.seed)
 spec = snakemake.params.spec
 X, y, meta = io.load_dataset(snakemake.input.data)
-device = engine.resolve_device(devices.claim(snakemake.params.device))  # a free GPU, held until exit
 
 algorithm = spec["algorithm"]
 extra = {}
@@ -20,7 +21,7 @@ if "image_shape" in methods.init_parameters(algorithm) and "image_shape" in meta
     extra["image_shape"] = tuple(meta["image_shape"])  # conv networks of methods that build their own
 estimator = methods.get(algorithm)(n_clusters=snakemake.params.n_clusters, device=str(device), random_state=seed,
                                    verbose=True, **extra, **spec.get("params", {}))
-checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent)
+checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent, device)
 start = time.perf_counter()  # a resumed job times only what it ran itself
 # y only feeds the ACC/NMI columns of the history, never the training
 estimator.fit(X, y, checkpoint=checkpoint) if estimator.supports_checkpoint else estimator.fit(X, y)

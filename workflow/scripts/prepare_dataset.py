@@ -5,7 +5,7 @@ from pathlib import Path
 # torch (imported only by network features) reads this when it loads: no more threads than given
 os.environ["OMP_NUM_THREADS"] = str(snakemake.threads)
 
-from deepclust import data, io, jobs
+from deepclust import data, devices, io, jobs
 from deepclust.data.remote import mirror_directory
 from deepclust.data.tabular import UserFileError
 
@@ -18,11 +18,13 @@ def refuse(message):
 
 jobs.start(snakemake)
 dataset, settings = snakemake.wildcards.dataset, snakemake.params.settings
+# network features run on a free GPU, held until exit, as training does ("any": no network)
+device = "cpu" if snakemake.params.device == "any" else devices.claim(snakemake.params.device)
 downloaded = [Path(f).parent for f in snakemake.input if Path(f).match("datasets/*/MANIFEST.json")]
 try:
     X, y, meta = data.load(snakemake.params.source, settings, directory=downloaded[0] if downloaded else None,
                            preprocess=settings["preprocess"], subsample=settings.get("subsample"),
-                           device=snakemake.config["device"],
+                           device=device,
                            mirror=mirror_directory(snakemake.config["data"]["mirror"]),
                            models=Path(snakemake.params.models))
 except UserFileError as error:

@@ -6,18 +6,19 @@ from deepclust.nn import autoencoder
 from deepclust.pretrain import embed, pretrain_autoencoder
 
 jobs.start(snakemake)
+engine.set_deterministic(snakemake.params.deterministic)  # before CUDA starts
 engine.set_threads(snakemake.threads)
-engine.set_precision(snakemake.params.precision)
+device = engine.resolve_device(devices.claim(snakemake.params.device))  # a free GPU, held until exit
+engine.set_precision(snakemake.params.precision, device)  # before any tensor work
 dataset, net, seed = snakemake.wildcards.dataset, snakemake.wildcards.net, int(snakemake.wildcards.seed)
 settings = snakemake.params.settings
 X, _, meta = io.load_dataset(snakemake.input.data)
 # conv nets rebuild images from the flat rows
 shape = {"image_shape": meta.get("image_shape")} if settings["kind"] == "cae" else {}
 
-device = devices.claim(snakemake.params.device)  # a free GPU, held until this job exits
-checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent)
+checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent, device)
 start = time.perf_counter()  # a resumed job times only what it ran itself
-model, history = pretrain_autoencoder(X, **settings, **shape, device=device, random_state=seed,
+model, history = pretrain_autoencoder(X, **settings, **shape, device=str(device), random_state=seed,
                                       cuda_graphs=snakemake.params.cuda_graphs, checkpoint=checkpoint)
 seconds = time.perf_counter() - start
 

@@ -39,12 +39,12 @@ def resnet50_features(images: np.ndarray, device="cpu", mirror=None, models=Path
     the device once; each batch is then preprocessed there by the weights' own transforms (resize
     to 232 bilinear with antialiasing, centre crop 224, ImageNet normalisation), so there is no
     per-image PIL work. On CUDA the network runs under bf16 autocast (float16 where bf16 is not
-    supported); on the CPU in float32."""
+    supported natively: V100, T4); on the CPU in float32."""
     import torch
     from torchvision.models import ResNet50_Weights, resnet50
 
     from deepclust.data.remote import fetch
-    from deepclust.engine import resolve_device
+    from deepclust.engine import native_bf16, resolve_device
 
     if images.dtype != np.uint8 or images.ndim != 4 or images.shape[1] != 3:
         raise ValueError(f"ResNet-50 features need uint8 images (n, 3, H, W), got {images.dtype} {images.shape}")
@@ -57,7 +57,7 @@ def resnet50_features(images: np.ndarray, device="cpu", mirror=None, models=Path
     transform = ResNet50_Weights[WEIGHTS].transforms()
     autocast, memory_format = nullcontext(), torch.contiguous_format
     if device.type == "cuda":
-        dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        dtype = torch.bfloat16 if native_bf16(device) else torch.float16
         autocast, memory_format = torch.autocast("cuda", dtype=dtype), torch.channels_last
         network = network.to(memory_format=memory_format)
     pixels = torch.from_numpy(np.ascontiguousarray(images)).to(device)

@@ -9,6 +9,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
 
 from deepclust import engine
+from deepclust.losses import squared_distances
 from deepclust.metrics import cluster_accuracy
 from deepclust.pretrain import pretrain_autoencoder
 from sklearn.metrics import normalized_mutual_info_score
@@ -144,4 +145,4 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     def predict(self, X) -> np.ndarray:
         """Nearest cluster centre in the embedding (the argmax of DEC's q)."""
         z = torch.as_tensor(self.transform(X))
-        return torch.cdist(z, torch.as_tensor(self.cluster_centers_, dtype=z.dtype)).argmin(1).numpy()
+        return squared_distances(z, torch.as_tensor(self.cluster_centers_, dtype=z.dtype)).argmin(1).numpy()

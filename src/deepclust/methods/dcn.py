@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from deepclust import engine
-from deepclust.losses import kmeans_loss, reconstruction_loss
+from deepclust.losses import kmeans_loss, reconstruction_loss, squared_distances
 from deepclust.methods.base import DeepClusterer
 
 
@@ -147,7 +147,7 @@ class DCN(DeepClusterer):
                     # (2) assignments and (3) centres, on the updated embedding
                     with torch.no_grad():
                         z = model.encoder(x)
-                        labels[idx] = torch.cdist(z, centers).argmin(1)
+                        labels[idx] = squared_distances(z, centers).argmin(1)
                         update_centers(centers, counts, z, labels[idx])
                 epoch_loss = total.item() / len(data)
                 progress.epoch_done(epoch, epoch_loss)
@@ -159,4 +159,4 @@ class DCN(DeepClusterer):
 
         self.cluster_centers_ = centers.cpu().numpy()
         z = engine.full_pass(model.encoder, data)
-        self.labels_ = torch.cdist(z, centers).argmin(1).cpu().numpy()
+        self.labels_ = squared_distances(z, centers).argmin(1).cpu().numpy()

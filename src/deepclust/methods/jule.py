@@ -73,15 +73,16 @@ TRIPLET_GRADIENTS = ("all", "anchor")
 # --- the forward pass: agglomerative clustering ---------------------------------------------
 
 def nearest_neighbours(features: torch.Tensor, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """(squared distances, indices), each (n, k): every row's k nearest other rows, nearest first.
-    Rows are compared in chunks of ~2^25 distances (128 MB), never the whole n x n matrix."""
+    """(squared distances, indices), each (n, k): every row's k nearest other rows, nearest first,
+    computed on the features' device in float32 (TF32 off). Rows are compared in chunks of ~2^25
+    distances (128 MB), never the whole n x n matrix."""
     n = len(features)
     chunk = max(1, 2**25 // n)
     if not 1 <= k < n:
         raise ValueError(f"need 1 <= n_neighbors < n_samples; got n_neighbors={k} for {n} samples")
     distances, indices = [], []
     squared_norms = features.pow(2).sum(1)
-    with torch.inference_mode():
+    with torch.inference_mode(), engine.float32_only():
         for start in range(0, n, chunk):
             block = features[start:start + chunk]
             squared = (squared_norms[start:start + chunk, None] + squared_norms[None, :]
@@ -271,27 +272,30 @@ class Agglomeration:
             self.merge(c, max(linked, key=lambda b: self.affinity(c, b)) if linked else self._nearest_mean(c, large))
 
 
-def agglomerate(features: np.ndarray, labels: np.ndarray, target: int, unrolling_rate: float,
+def agglomerate(features, labels: np.ndarray, target: int, unrolling_rate: float,
                 n_neighbors: int, n_cluster_neighbors: int, outlier_size: float = 0.0) -> np.ndarray:
-    """One forward pass on new features: absorb isolated clusters, then merge ceil(eta * C) times,
-    not below ``target`` clusters (``outlier_size``: Agglomeration.run)."""
+    """One forward pass on new features (a tensor, whose device runs the neighbour search, or an
+    array): absorb isolated clusters, then merge ceil(eta * C) times, not below ``target``
+    clusters (``outlier_size``: Agglomeration.run)."""
     if len(np.unique(labels)) <= target:
         return labels
-    distances, indices = nearest_neighbours(torch.as_tensor(features), n_neighbors)
-    clusters = Agglomeration(sample_affinity(distances, indices), labels, features, n_cluster_neighbors)
+    features = torch.as_tensor(features)
+    distances, indices = nearest_neighbours(features, n_neighbors)
+    clusters = Agglomeration(sample_affinity(distances, indices), labels, features.cpu().numpy(), n_cluster_neighbors)
     clusters.absorb_isolated(target)
     return clusters.run(math.ceil(unrolling_rate * clusters.n_clusters), target, outlier_size)
 
 
-def cluster_from_scratch(features: np.ndarray, target: int, n_neighbors: int, n_cluster_neighbors: int,
+def cluster_from_scratch(features, target: int, n_neighbors: int, n_cluster_neighbors: int,
                          outlier_size: float = 0.0) -> np.ndarray:
-    """Nearest-neighbour links, then merges down to ``target`` clusters (``outlier_size``:
-    Agglomeration.run)."""
-    distances, indices = nearest_neighbours(torch.as_tensor(features), n_neighbors)
+    """Nearest-neighbour links (on the device of ``features``, a tensor or an array), then merges
+    down to ``target`` clusters (``outlier_size``: Agglomeration.run)."""
+    features = torch.as_tensor(features)
+    distances, indices = nearest_neighbours(features, n_neighbors)
     labels = initial_clusters(indices[:, 0])
     if len(np.unique(labels)) <= target:
         return labels
-    clusters = Agglomeration(sample_affinity(distances, indices), labels, features, n_cluster_neighbors)
+    clusters = Agglomeration(sample_affinity(distances, indices), labels, features.cpu().numpy(), n_cluster_neighbors)
     clusters.absorb_isolated(target)
     return clusters.run(clusters.n_clusters - target, target, outlier_size)
 
@@ -515,8 +519,7 @@ class JULE(DeepClusterer):
 
         saved = checkpoint.load()
         if saved is None:
-            features = F.normalize(data, dim=1).cpu().numpy()  # period 0 clusters the raw input
-            _, indices = nearest_neighbours(torch.as_tensor(features), self.n_neighbors)
+            _, indices = nearest_neighbours(F.normalize(data, dim=1), self.n_neighbors)  # period 0: the raw input
             labels = initial_clusters(indices[:, 0])
             self._monitor({"epoch": 0, "period": 0, "n_clusters": int(labels.max()) + 1, "loss": float("nan")},
                           labels, y)
@@ -572,6 +575,7 @@ class JULE(DeepClusterer):
         self.recurrent_labels_ = np.asarray(labels)
         self.labels_ = (cluster_from_scratch(features, self.n_clusters, **agglomeration)
                         if self.final_clustering == "from_scratch" else self.recurrent_labels_)
+        features = features.cpu().numpy()
         self.cluster_centers_ = np.stack([features[self.labels_ == c].mean(0)
                                           for c in range(self.labels_.max() + 1)]).astype(np.float32)
         self.n_periods_ = period
@@ -579,6 +583,7 @@ class JULE(DeepClusterer):
         return self
 
     @staticmethod
-    def _features(net, data) -> np.ndarray:
+    def _features(net, data) -> torch.Tensor:
+        """On the training device, where the agglomeration's neighbour search runs."""
         net.eval()
-        return engine.full_pass(net, data).cpu().numpy()
+        return engine.full_pass(net, data)
