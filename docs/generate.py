@@ -265,6 +265,33 @@ def pretrain_throughput() -> str:
         provenance(record, "bench/results/pretrain_throughput_cpu*.json")
 
 
+MLFLOW_DOWN = "dag_walltime_tracking_off_mlflow_down"
+MLFLOW_DOWN_COMMAND = ("python bench/dag_walltime.py --repeats 3 --variant tracking_off tracking.enabled=false "
+                       "--variant mlflow_down tracking.live=true MLFLOW_TRACKING_URI=http://127.0.0.1:9")
+
+
+def mlflow_down() -> str:
+    """The limits deepclust.tracking puts on a store that is down (from the code), and what a
+    server that is down costs the default DAG (from the record, once measured)."""
+    from deepclust import tracking
+
+    limits = ", ".join(f"`{name}={value}`" for name, value in tracking.HTTP_LIMITS.items())
+    text = (f"The probe waits at most {tracking.PROBE_SECONDS} s; deepclust's MLflow calls run with {limits} "
+            "(seconds) unless the environment sets them.")
+    if not (BENCH / f"{MLFLOW_DOWN}.json").exists():  # before its first measurement
+        return text + f" Not measured yet: `{MLFLOW_DOWN_COMMAND}` times the default DAG with tracking off " \
+                      "and with live logging to a server that is down, side by side."
+    record = bench_record(MLFLOW_DOWN)
+    rows = []
+    for name, settings in record["params"]["variants"].items():
+        seconds = [run["seconds"] for run in record["runs"] if run["variant"] == name]
+        rows.append([f"`{name}`", " ".join(f"`{s}`" for s in settings), ", ".join(f"{s:.0f}" for s in seconds),
+                     f"**{np.median(seconds):.0f} s**"])
+    return text + "\n\n" + markdown_table(["Variant", "Settings", "Seconds per repeat", "Median"], rows,
+                                           "---|---|---:|---:") + \
+        "\n\n" + provenance(record, f"bench/results/{MLFLOW_DOWN}.json")
+
+
 # ----------------------------------------------------------------------------- reliability
 
 # (what is tried, node ids of the tests that try it: "file::test" or "file::test_prefix*")
@@ -299,7 +326,16 @@ RELIABILITY = [
      ["tests/workflow/test_faults.py::test_a_diverging*"]),
     ("the MLflow store locked or unreachable: every job completes, the sync fills it in later",
      ["tests/workflow/test_faults.py::test_jobs_complete_while_mlflow*", "tests/unit/test_tracking.py::test_a_locked*",
-      "tests/unit/test_tracking.py::test_unavailable_store*", "tests/unit/test_tracking.py::test_unreachable*"]),
+      "tests/unit/test_tracking.py::test_unavailable_store*"]),
+    ("an MLflow server down or never answering: found in seconds, recorded once, no job waits on it, the sync "
+     "alone fails and alone reruns",
+     ["tests/unit/test_tracking.py::test_a_closed_port*", "tests/unit/test_tracking.py::test_a_server_that_never*",
+      "tests/unit/test_tracking.py::test_mlflow_calls_give_up*", "tests/unit/test_tracking.py::test_a_server_down*",
+      "tests/unit/test_tracking.py::test_jobs_trust*", "tests/workflow/test_mlflow_down.py::test_a_server_that*"]),
+    ("a wrong MLflow store fixed (a store that cannot be created, then the right one): the tracking rules rerun, "
+     "not the jobs, and the sync mirrors every run",
+     ["tests/unit/test_tracking.py::test_a_store_that_cannot*", "tests/unit/test_tracking.py::test_the_sync_finds*",
+      "tests/workflow/test_mlflow_down.py::test_a_wrong_store*"]),
     ("a GPU lock's holder killed: its GPU goes to the next job", ["tests/unit/test_devices.py::test_a_killed*"]),
     ("GPU locks named by device UUID: SLURM jobs that each see their own GPU as device 0 start at once, "
      "one GPU seen under two indexes is one lock",
@@ -350,7 +386,7 @@ RENDERERS = {name: function for name, function in globals().items()
              if callable(function) and name in {
                  "paper_status", "paper_table", "reported_numbers", "dag_time",
                  "command_times", "digits_results", "methods_figure", "clustpy_digits", "clustpy_digits_n_init20",
-                 "pretrain_throughput", "reliability_counts"}}
+                 "pretrain_throughput", "mlflow_down", "reliability_counts"}}
 
 
 # ----------------------------------------------------------------------------- pages

@@ -5,18 +5,42 @@ artifacts). ``log_run_dir`` turns one into an MLflow run, unless a finished run 
 key and the same result hash already exists, so logging live from a job and syncing
 everything again at the end never duplicates a run. A tracking failure is reported on stderr
 and never raised: a training job must not fail or lose its results because of MLflow.
+
+A store that is down costs seconds, not minutes: an HTTP(S) store is probed once with a short
+timeout before it is used, and every MLflow call made here retries a few times only (MLflow's
+own client retries an unreachable server for minutes per call). ``init_store`` records what it
+found in tracking.json; the jobs trust that record and make no call when it says the store was
+not available; the sync (``reopen``) asks once more and fails at once, naming the store.
 """
 
 import hashlib
+import http.client
 import os
+import ssl
 import sys
 import traceback
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 from deepclust.io import load_json, save_json
 
 RUN_KEY_TAG = "deepclust.run_key"
 RESULT_HASH_TAG = "deepclust.result_hash"
+PROBE_SECONDS = 5  # an MLflow server answers /health in milliseconds
+# MLflow's defaults (7 retries, backoff factor 2, 120 s per request) retry a dead server for
+# about 4 minutes per call; these bound each of our calls to seconds. A variable set by the user wins.
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2", "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+               "MLFLOW_HTTP_REQUEST_TIMEOUT": "15"}
+
+
+class StoreUnavailable(RuntimeError):
+    """The MLflow store cannot be opened; the message names it and says why."""
+
+
+class StoreUnreachable(StoreUnavailable):
+    """An HTTP(S) store that does not answer."""
 
 
 def tracking_uri(configured: str | None) -> str:
@@ -24,36 +48,87 @@ def tracking_uri(configured: str | None) -> str:
     return os.environ.get("MLFLOW_TRACKING_URI") or configured or "sqlite:///results/mlflow.db"
 
 
+def unreachable(uri: str, timeout: float = PROBE_SECONDS) -> str | None:
+    """Why an HTTP(S) store does not answer within ``timeout`` seconds, or None when it answers
+    (any HTTP status) or is not an HTTP store (sqlite, files: nothing to probe)."""
+    if not uri.startswith(("http://", "https://")):
+        return None
+    try:
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout).close()
+    except urllib.error.HTTPError:  # it answered; MLflow's own calls say whether they are allowed
+        return None
+    except urllib.error.URLError as error:
+        if isinstance(error.reason, ssl.SSLError):  # it answered over TLS; MLflow's settings verify it
+            return None
+        return f"{type(error.reason).__name__}: {error.reason}"
+    except (OSError, http.client.HTTPException) as error:  # a read timeout, a dropped connection
+        return f"{type(error).__name__}: {str(error) or 'no answer'}"
+    return None
+
+
+@contextmanager
+def bounded_http():
+    """MLflow calls inside this block give up after a few short retries (see HTTP_LIMITS)."""
+    added = {name: value for name, value in HTTP_LIMITS.items() if name not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
+
+
+def open_experiment(uri: str, experiment: str, artifact_root: str) -> str:
+    """The experiment's id in the store, created if missing; StoreUnavailable when the store
+    does not answer or cannot be opened."""
+    reason = unreachable(uri)
+    if reason:
+        raise StoreUnreachable(f"MLflow store {uri} is unreachable ({reason})")
+    try:
+        with bounded_http():
+            import mlflow
+
+            client = mlflow.MlflowClient(uri)
+            found = client.get_experiment_by_name(experiment)
+            if found is not None:
+                return found.experiment_id
+            root = artifact_root or "results/mlflow/artifacts"
+            location = Path(root).resolve().as_uri() if "://" not in root else root
+            return client.create_experiment(experiment, artifact_location=location)
+    except Exception as error:
+        raise StoreUnavailable(f"MLflow store {uri} is not available "
+                               f"({type(error).__name__}: {str(error)[:300]})") from error
+
+
 def init_store(path, uri: str, experiment: str, artifact_root: str) -> dict:
     """Create the store and experiment once, before any job logs (concurrent creation of a new
     sqlite store fails), and write what jobs need to find it to ``path``.
 
-    An unreachable or locked store is not an error: ``experiment_id`` is then None, the jobs
-    skip live logging, and sync_tracking creates the experiment and mirrors every run later."""
-    info = {"uri": uri, "experiment": experiment, "artifact_root": artifact_root, "experiment_id": None}
+    An unreachable or locked store is not an error: ``status`` then says so, ``experiment_id``
+    is None, the jobs make no MLflow call, and sync_tracking mirrors every run later."""
+    info = {"uri": uri, "experiment": experiment, "artifact_root": artifact_root, "experiment_id": None,
+            "status": "ready", "error": None}
     try:
-        info["experiment_id"] = _experiment_id(info, create=True)
-    except Exception as error:  # tracking must never block the training jobs
-        print(f"warning: MLflow store {uri} is not available ({type(error).__name__}: {str(error)[:300]}); "
-              "the jobs run without live logging and sync_tracking mirrors their runs later", file=sys.stderr)
+        info["experiment_id"] = open_experiment(uri, experiment, artifact_root)
+    except StoreUnavailable as error:  # tracking must never block the training jobs
+        info["status"] = "unreachable" if isinstance(error, StoreUnreachable) else "unavailable"
+        info["error"] = str(error)
+        print(f"warning: {error}; the jobs run without live logging and sync_tracking mirrors their "
+              "runs at the end", file=sys.stderr)
     save_json(path, info)
     return info
 
 
-def _experiment_id(info: dict, create: bool) -> str | None:
-    import mlflow
-
-    if info.get("experiment_id") is not None:
-        return info["experiment_id"]
-    client = mlflow.MlflowClient(info["uri"])
-    found = client.get_experiment_by_name(info["experiment"])
-    if found is not None:
-        return found.experiment_id
-    if not create:
-        return None
-    artifact_root = info.get("artifact_root") or "results/mlflow/artifacts"
-    artifact_location = Path(artifact_root).resolve().as_uri() if "://" not in artifact_root else artifact_root
-    return client.create_experiment(info["experiment"], artifact_location=artifact_location)
+def reopen(info: dict) -> dict:
+    """For the sync: ``info`` with the experiment found (or created) in the store now, whatever
+    init found; StoreUnavailable, saying what to do, when the store is still not available."""
+    try:
+        experiment_id = open_experiment(info["uri"], info["experiment"], info.get("artifact_root"))
+    except StoreUnavailable as error:
+        raise StoreUnavailable(f"{error}. Every run's files are complete; start the store (or point "
+                               "tracking.uri or $MLFLOW_TRACKING_URI at one) and rerun: only the MLflow "
+                               "rules rerun") from None
+    return {**info, "experiment_id": experiment_id, "status": "ready", "error": None}
 
 
 def result_hash(run_dir: Path, run: dict) -> str:
@@ -64,18 +139,23 @@ def result_hash(run_dir: Path, run: dict) -> str:
     return digest.hexdigest()[:16]
 
 
-def log_run_dir(run_dir, info: dict, create_experiment: bool = False) -> str | None:
+def log_run_dir(run_dir, info: dict) -> str | None:
     """Mirror one run directory into MLflow; return the run id, or None when tracking failed.
 
-    ``create_experiment`` is for sync_tracking only (one job): live jobs run concurrently and
-    must not race to create the experiment when init_tracking found the store unavailable."""
+    A live job trusts init_store's record: when it found the store unavailable (no experiment
+    id) the job makes no MLflow call, and the sync logs the run later."""
+    if info.get("experiment_id") is None:
+        print(f"note: MLflow store {info['uri']} was {info.get('status') or 'not available'} when the "
+              f"workflow started; {run_dir} is logged by the sync rule", file=sys.stderr)
+        return None
     try:
-        experiment_id = _experiment_id(info, create=create_experiment)
-        if experiment_id is None:
-            print(f"warning: MLflow experiment {info['experiment']!r} does not exist yet; {run_dir} is "
-                  "logged by the sync rule", file=sys.stderr)
+        reason = unreachable(info["uri"])
+        if reason:
+            print(f"warning: MLflow store {info['uri']} is unreachable ({reason}); {run_dir} is "
+                  "complete and the sync rule will retry", file=sys.stderr)
             return None
-        return _log_run_dir(Path(run_dir), info["uri"], experiment_id)
+        with bounded_http():
+            return _log_run_dir(Path(run_dir), info["uri"], info["experiment_id"])
     except Exception:  # tracking must never fail a job
         print(f"warning: MLflow logging of {run_dir} failed; the files are complete and "
               f"the sync rule will retry:\n{traceback.format_exc()}", file=sys.stderr)

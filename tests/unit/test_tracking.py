@@ -1,8 +1,12 @@
+import http.server
 import itertools
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -105,7 +109,8 @@ def test_init_store_is_idempotent(store, tmp_path, info):
     again = tracking.init_store(tmp_path / "again.json", store["uri"], info["experiment"], str(tmp_path))
     assert again["experiment_id"] == info["experiment_id"] is not None
     assert io.load_json(tmp_path / "tracking.json") == info
-    assert set(info) == {"uri", "experiment", "experiment_id", "artifact_root"}
+    assert set(info) == {"uri", "experiment", "experiment_id", "artifact_root", "status", "error"}
+    assert info["status"] == "ready" and info["error"] is None
 
 
 def test_log_run_dir_mirrors_the_run_once(tmp_path, info, client):
@@ -169,32 +174,163 @@ def test_history_step_is_the_iteration_when_present(tmp_path, info, client):
     assert "history.epoch" not in client.get_run(run_id).data.metrics
 
 
-def test_unreachable_server_returns_none_without_raising(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+def closed_port() -> int:
+    """A local port nothing listens on: connecting is refused at once."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_closed_port_is_unreachable_at_once():
+    start = time.perf_counter()
+    reason = tracking.unreachable(f"http://127.0.0.1:{closed_port()}")
+    assert "ConnectionRefusedError" in reason and time.perf_counter() - start < 2
+
+
+def test_a_server_that_never_answers_is_unreachable_within_seconds(tmp_path, capsys):
+    """A listening socket that accepts connections and never answers (a hung server, a firewall
+    that swallows packets): the probe gives up after PROBE_SECONDS, init records it."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        uri = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        start = time.perf_counter()
+        info = tracking.init_store(tmp_path / "tracking.json", uri, "x", str(tmp_path / "art"))
+        seconds = time.perf_counter() - start
+    assert seconds < tracking.PROBE_SECONDS + 3
+    assert info["status"] == "unreachable" and info["experiment_id"] is None and "timed out" in info["error"]
+    assert io.load_json(tmp_path / "tracking.json") == info
+    assert f"MLflow store {uri} is unreachable" in capsys.readouterr().err
+
+
+def test_sqlite_and_file_stores_are_not_probed(monkeypatch):
+    monkeypatch.setattr(tracking.urllib.request, "urlopen", lambda *a, **k: pytest.fail("probed"))
+    assert tracking.unreachable("sqlite:///results/mlflow.db") is None
+    assert tracking.unreachable("file:///tmp/mlruns") is None
+
+
+class FailingServer:
+    """An HTTP server whose /health answers while every MLflow API call gets 503 (a retried status)."""
+
+    def __init__(self):
+        calls = self.api_calls = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                if self.path == "/health":
+                    self.send_response(200)
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
+                calls.append(self.path)
+                self.send_response(503)
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.uri = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_mlflow_calls_give_up_after_a_few_short_retries(tmp_path, monkeypatch):
+    """MLflow's defaults retry such a server for minutes per call; ours for seconds."""
+    for name in tracking.HTTP_LIMITS:
+        monkeypatch.delenv(name, raising=False)
+    server = FailingServer()
+    try:
+        start = time.perf_counter()
+        info = tracking.init_store(tmp_path / "tracking.json", server.uri, "x", str(tmp_path / "art"))
+        seconds = time.perf_counter() - start
+    finally:
+        server.close()
+    assert info["status"] == "unavailable" and info["experiment_id"] is None
+    assert len(server.api_calls) == int(tracking.HTTP_LIMITS["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]) + 1
+    assert seconds < 30
+    assert not any(name in os.environ for name in tracking.HTTP_LIMITS)  # only for our calls
+
+
+def test_a_retry_limit_set_by_the_user_wins(monkeypatch):
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "300")
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
+    with tracking.bounded_http():
+        assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "300"
+        assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == tracking.HTTP_LIMITS["MLFLOW_HTTP_REQUEST_MAX_RETRIES"]
+    assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "300" and "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ
+
+
+def test_a_server_down_since_init_is_skipped_at_once(tmp_path, capsys):
     run_dir = make_run_dir(tmp_path / "run")
-    assert tracking.log_run_dir(run_dir, {"uri": "http://127.0.0.1:9", "experiment": "x",
-                                          "experiment_id": "1"}) is None
-    assert f"MLflow logging of {run_dir} failed" in capsys.readouterr().err
+    uri = f"http://127.0.0.1:{closed_port()}"
+    start = time.perf_counter()
+    assert tracking.log_run_dir(run_dir, {"uri": uri, "experiment": "x", "experiment_id": "1"}) is None
+    assert time.perf_counter() - start < 2
+    assert f"MLflow store {uri} is unreachable" in capsys.readouterr().err
 
 
-def test_unavailable_store_at_init_lets_jobs_run_and_sync_logs_later(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
-    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
-    info = tracking.init_store(tmp_path / "tracking.json", "http://127.0.0.1:9", "x", str(tmp_path / "art"))
+def test_jobs_trust_the_record_of_a_store_that_was_down(tmp_path, monkeypatch, capsys):
+    """No probe and no MLflow call from a job when init found the store unavailable."""
+    import mlflow
+
+    monkeypatch.setattr(tracking, "unreachable", lambda *a, **k: pytest.fail("the job probed the store"))
+    monkeypatch.setattr(mlflow, "MlflowClient", lambda *a, **k: pytest.fail("the job called MLflow"))
+    run_dir = make_run_dir(tmp_path / "run")
+    info = {"uri": "http://127.0.0.1:9", "experiment": "x", "artifact_root": "a", "experiment_id": None,
+            "status": "unreachable", "error": "MLflow store http://127.0.0.1:9 is unreachable (...)"}
+    io.save_json(tmp_path / "tracking.json", info)
+    runs.finish_run(run_dir, tmp_path / "tracking.json", key="digits/dec/seed0", params={}, tags={}, seconds=1.0)
+    assert "was unreachable when the workflow started" in capsys.readouterr().err
+
+
+def test_unavailable_store_at_init_lets_jobs_run_and_sync_logs_later(tmp_path, capsys):
+    uri = f"http://127.0.0.1:{closed_port()}"
+    info = tracking.init_store(tmp_path / "tracking.json", uri, "x", str(tmp_path / "art"))
     assert info["experiment_id"] is None and io.load_json(tmp_path / "tracking.json") == info
-    assert "MLflow store http://127.0.0.1:9 is not available" in capsys.readouterr().err
+    assert f"MLflow store {uri} is unreachable" in capsys.readouterr().err
     run_dir = make_run_dir(tmp_path / "run")
-    # the store comes back (here: the config's sqlite store); a live job still only looks up ...
+    assert tracking.log_run_dir(run_dir, info) is None  # a live job: nothing to do
+    # the sync asks once more and fails at once, saying what to do
+    with pytest.raises(tracking.StoreUnavailable, match=f"MLflow store {uri} is unreachable.*rerun"):
+        tracking.reopen(info)
+    # the store comes back (here: a sqlite store); the sync creates the experiment and logs the run, once
     info["uri"] = f"sqlite:///{tmp_path}/later.db"
-    assert tracking.log_run_dir(run_dir, info) is None
-    assert "does not exist yet" in capsys.readouterr().err
-    # ... and the sync rule creates the experiment and logs the run, once
-    run_id = tracking.log_run_dir(run_dir, info, create_experiment=True)
-    assert tracking.log_run_dir(run_dir, info, create_experiment=True) == run_id
+    reopened = tracking.reopen(info)
+    assert reopened["status"] == "ready" and reopened["experiment_id"] is not None
+    run_id = tracking.log_run_dir(run_dir, reopened)
+    assert tracking.log_run_dir(run_dir, tracking.reopen(info)) == run_id
     import mlflow
     client = mlflow.MlflowClient(info["uri"])
     assert len(client.search_runs([client.get_experiment_by_name("x").experiment_id])) == 1
+
+
+def test_a_store_that_cannot_be_created_is_named_and_another_store_works(tmp_path, capsys):
+    (tmp_path / "plain").write_text("a file, not a folder")
+    bad = f"sqlite:///{tmp_path}/plain/mlflow.db"
+    info = tracking.init_store(tmp_path / "tracking.json", bad, "x", str(tmp_path / "art"))
+    assert info["status"] == "unavailable" and info["experiment_id"] is None
+    assert f"MLflow store {bad} is not available" in capsys.readouterr().err
+    with pytest.raises(tracking.StoreUnavailable, match="is not available.*rerun"):
+        tracking.reopen(info)
+    # the URI fixed: init_tracking reruns with it (its param) and the sync uses the new record
+    good = tracking.init_store(tmp_path / "tracking.json", f"sqlite:///{tmp_path}/mlflow.db", "x",
+                               str(tmp_path / "art"))
+    assert tracking.log_run_dir(make_run_dir(tmp_path / "run"), tracking.reopen(good)) is not None
+
+
+def test_the_sync_finds_the_experiment_in_the_store_in_use_now(tmp_path, store, info):
+    """A recorded experiment id belongs to the store init saw; the sync looks the experiment up by
+    name in the store now (recreated, or another one), instead of trusting the id."""
+    fresh = {**info, "uri": f"sqlite:///{tmp_path}/fresh.db", "experiment_id": "12345"}
+    reopened = tracking.reopen(fresh)
+    assert reopened["experiment_id"] != "12345"
+    assert tracking.log_run_dir(make_run_dir(tmp_path / "run"), reopened) is not None
 
 
 def test_a_locked_store_fails_the_logging_not_the_job_and_leaves_no_run(tmp_path, info, client, store, capsys):
@@ -208,7 +344,7 @@ def test_a_locked_store_fails_the_logging_not_the_job_and_leaves_no_run(tmp_path
         database.close()
     assert "database is locked" in capsys.readouterr().err
     assert client.search_runs([info["experiment_id"]]) == []
-    run_id = tracking.log_run_dir(run_dir, info, create_experiment=True)  # the sync, later
+    run_id = tracking.log_run_dir(run_dir, tracking.reopen(info))  # the sync, later
     assert [r.info.run_id for r in client.search_runs([info["experiment_id"]])] == [run_id]
 
 
@@ -235,7 +371,7 @@ def test_eight_jobs_logging_at_once_lose_and_duplicate_nothing(tmp_path, info, c
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
                for d in run_dirs]
     live = [logger.communicate(timeout=300)[0].strip() for logger in loggers]
-    synced = [tracking.log_run_dir(d, info, create_experiment=True) for d in run_dirs]
+    synced = [tracking.log_run_dir(d, tracking.reopen(info)) for d in run_dirs]
 
     found = client.search_runs([info["experiment_id"]])
     keys = sorted(r.data.tags[tracking.RUN_KEY_TAG] for r in found)

@@ -10,6 +10,7 @@ from deepclust import data as data_registry
 from deepclust import methods as method_registry
 from deepclust import paper
 from deepclust.provenance import canonical, code_fingerprint
+from deepclust.tracking import tracking_uri
 
 # --config parses values with YAML's BaseLoader: seeds='[0,1,2]' arrives as ['0', '1', '2']
 if isinstance(config.get("seeds"), list):
@@ -30,6 +31,9 @@ TABLES = "results/tables"
 FIGURES = "results/figures/{dataset}"
 TRACKING = "results/mlflow/tracking.json"
 LOGS = "results/logs"
+# The store in use now ($MLFLOW_TRACKING_URI, else tracking.uri): init_tracking's param, so that
+# pointing the workflow at another store re-initialises it (and reruns the sync, not the jobs).
+TRACKING_URI = tracking_uri(config["tracking"]["uri"])
 
 DATASETS = list(config["datasets"])
 NETS = config["nets"]
@@ -412,10 +416,16 @@ def rule_name(prefix, dataset):
     return f"{prefix}_{identifier}"
 
 
-def final_outputs():
+def result_outputs():
+    """The tables and figures: what rule all asks for besides the MLflow sync."""
     outputs = [f"{TABLES}/summary.csv", f"{TABLES}/summary.md", *figure_files()]
     if config["paper_results"]:
         outputs += [f"{TABLES}/paper_table.{ext}" for ext in ("csv", "md", "tex")]
+    return outputs
+
+
+def final_outputs():
+    outputs = result_outputs()
     if config["tracking"]["enabled"]:
         outputs.append("results/mlflow/synced.json")
     return outputs

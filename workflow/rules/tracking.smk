@@ -6,7 +6,7 @@ rule init_tracking:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        uri=config["tracking"]["uri"],
+        uri=TRACKING_URI,
         experiment=config["tracking"]["experiment"],
         artifact_root="results/mlflow/artifacts",
         code=fingerprint("init_tracking.py", "deepclust.tracking"),
@@ -19,6 +19,9 @@ rule sync_tracking:
         tracking=TRACKING,
         runs=run_files("run.json"),
         pretrained=pretrain_runs(),
+        # last, so that a store that is down fails the sync alone, after the tables and figures
+        # (ancient: remaking them does not rerun the sync)
+        after=ancient(result_outputs()),
     output:
         "results/mlflow/synced.json",
     log:

@@ -1,6 +1,6 @@
 from deepclust import jobs, tracking
 
 jobs.start(snakemake)
-info = tracking.init_store(snakemake.output[0], tracking.tracking_uri(snakemake.params.uri),
-                           snakemake.params.experiment, snakemake.params.artifact_root)
-print(f"MLflow store ready: {info}")
+info = tracking.init_store(snakemake.output[0], snakemake.params.uri, snakemake.params.experiment,
+                           snakemake.params.artifact_root)
+print(f"MLflow store: {info}")

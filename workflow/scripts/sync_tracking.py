@@ -3,10 +3,11 @@ from pathlib import Path
 from deepclust import io, jobs, tracking
 
 jobs.start(snakemake)
-info = io.load_json(snakemake.input.tracking)
+# asks the store once, whatever init found; a store still down fails here, at once and alone
+info = tracking.reopen(io.load_json(snakemake.input.tracking))
 synced = {}
 for run_file in [*snakemake.input.pretrained, *snakemake.input.runs]:
-    synced[str(Path(run_file).parent)] = tracking.log_run_dir(Path(run_file).parent, info, create_experiment=True)
+    synced[str(Path(run_file).parent)] = tracking.log_run_dir(Path(run_file).parent, info)
 failed = [run for run, run_id in synced.items() if run_id is None]
 io.save_json(snakemake.output[0], {"tracking": info, "runs": synced, "failed": failed})
 print(f"{len(synced) - len(failed)} runs in MLflow, {len(failed)} failed")
