@@ -125,9 +125,9 @@ def reopen(info: dict) -> dict:
     try:
         experiment_id = open_experiment(info["uri"], info["experiment"], info.get("artifact_root"))
     except StoreUnavailable as error:
-        raise StoreUnavailable(f"{error}. Every run's files are complete; start the store (or point "
-                               "tracking.uri or $MLFLOW_TRACKING_URI at one) and rerun: only the MLflow "
-                               "rules rerun") from None
+        raise StoreUnavailable(f"{error}. Every run's files are complete; rerun once the store answers (or "
+                               "point $MLFLOW_TRACKING_URI or tracking.uri at another): only the MLflow rules "
+                               "rerun") from None
     return {**info, "experiment_id": experiment_id, "status": "ready", "error": None}
 
 
