@@ -2,7 +2,8 @@
 # make test  : lint, the test suite and the documentation's strict build (what CI runs)
 # make docs  : regenerate every table of numbers in README.md, docs/ and studies/ from the records
 # make paper : the papers' tables (config/paper.yaml); make paper-cpu: its CPU-sized part;
-# make paper-quick: the 2-core CPU variant with cut epochs
+# make paper-quick: the 2-core CPU variant with cut epochs; each config writes under its own
+# `results:` folder (results/paper/, results/paper_cpu/, results/mnist/), the default under results/
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv

@@ -2,7 +2,7 @@
 
 Each repeat copies the workflow into a fresh temp directory (so nothing is cached) and runs
 `snakemake --cores all` there with the venv's snakemake. The record keeps every repeat's seconds
-and the per-run metrics of the last repeat (its results/tables/runs.csv), which the docs show as
+and the per-run metrics of the last repeat (its tables/runs.csv), which the docs show as
 the results on digits. Usage:
     .venv/bin/python bench/dag_walltime.py [--repeats 3] [--configfile config/config.yaml]
 Writes the record bench/results/dag_walltime.json.
@@ -75,7 +75,8 @@ def one_run(configfile: str, settings: list[str] = ()) -> tuple[float, int, list
             done = subprocess.run([str(snakemake), "--cores", "all", "--configfile", *configfiles, "--quiet"],
                                   cwd=tmp, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
         seconds = time.perf_counter() - start
-        table = Path(tmp) / "results" / "tables" / "runs.csv"
+        results = yaml.safe_load((Path(tmp) / configfile).read_text()).get("results", "results")
+        table = Path(tmp) / results / "tables" / "runs.csv"
         if not table.exists():
             raise SystemExit(f"the DAG failed (exit {done.returncode}) before its tables:\n"
                              f"{log.read_text()[-3000:]}")

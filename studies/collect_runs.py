@@ -1,10 +1,10 @@
-"""A record of finished workflow runs: every results/runs/<dataset>/<method>/seed<S>/ under the given
+"""A record of finished workflow runs: every runs/<dataset>/<method>/seed<S>/ under the given
 results folders, with its metrics, time and the commit its run.json names. Several folders can be
 combined (seeds run in separate working trees); a (dataset, method, seed) found twice is an error.
 The studies use it after the workflow has run, e.g.
 
     snakemake --cores all --configfile config/paper_cpu.yaml && \\
-    python studies/collect_runs.py --results results --methods dec idec dcn --paper-comparison \\
+    python studies/collect_runs.py --results results/paper_cpu --methods dec idec dcn --paper-comparison \\
         --what "DEC, IDEC and DCN at the papers' settings on MNIST" --out studies/<name>/records/<file>.json
 
 --paper-comparison marks the record for the docs' paper tables; --paper-method names the paper's

@@ -2,7 +2,7 @@
 under the best one-to-one matching, and the accuracy without chosen classes. For explaining a gap
 to a paper (e.g. a method whose clusters split 4s and 9s by writing style instead of by digit).
 
-    python -m deepclust.composition results/runs/mnist/infogan/seed0 --data results/data/mnist.npz --without 4 9
+    python -m deepclust.composition results/paper/runs/mnist/infogan/seed0 --data results/paper/data/mnist.npz --without 4 9
 """
 
 import argparse

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from deepclust import io
+
 
 class DivergenceError(RuntimeError):
     """The loss became NaN or infinite."""
@@ -60,16 +62,28 @@ class Checkpoint:
         self.stop_requested = True
 
     def load(self) -> dict | None:
-        """The saved state if its key matches, else None (a stale file is removed)."""
+        """The saved state if its key matches, else None. A file that cannot be read (truncated,
+        not a checkpoint) or of another key (other settings, code or kind of device) is set aside,
+        never deleted: the run starts afresh and an interrupted run of other settings can still
+        be looked at."""
         if self.path is None or not self.path.is_file():
             return None
-        state = torch.load(self.path, map_location="cpu", weights_only=True)
-        if state.get("key") != self.key:
-            print(f"[checkpoint] {self.path} is from other settings or code: starting afresh", file=sys.stderr)
-            self.path.unlink()
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=True)
+            key = state["key"]  # a torch file without it is not a checkpoint
+        except Exception as error:  # torch's own message (PytorchStreamReader...) does not name the file
+            self._set_aside("unreadable", f"cannot be read ({type(error).__name__}: {str(error)[:200]})")
+            return None
+        if key != self.key:
+            self._set_aside("other-settings", "is from other settings, code or kind of device")
             return None
         print(f"[checkpoint] resuming after epoch {state['epoch'] + 1} from {self.path}", file=sys.stderr, flush=True)
         return state
+
+    def _set_aside(self, why: str, reason: str) -> None:
+        aside = io.set_aside(self.path, why)
+        print(f"[checkpoint] {self.path} {reason}: set aside as {aside.name if aside else '(gone)'}, "
+              "starting afresh", file=sys.stderr, flush=True)
 
     def epoch_end(self, epoch: int, state) -> None:
         """After epoch ``epoch`` (0-based); ``state`` is a callable returning the dict to save."""

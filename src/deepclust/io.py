@@ -4,6 +4,7 @@ interrupted job never leaves a file that looks complete."""
 import json
 import os
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +28,19 @@ def atomic_path(path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def set_aside(path, why: str) -> Path | None:
+    """Rename ``path`` to ``<name>.<why>-<time>`` beside it: a file the workflow cannot use is
+    kept for a look but no longer found. The new path, or None when the file is already gone
+    (another job set it aside first)."""
+    path = Path(path)
+    aside = path.with_name(f"{path.name}.{why}-{time.strftime('%Y%m%dT%H%M%S')}")
+    try:
+        os.replace(path, aside)
+    except FileNotFoundError:
+        return None
+    return aside
 
 
 def save_json(path, value) -> None:

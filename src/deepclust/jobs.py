@@ -4,7 +4,6 @@ import hashlib
 import json
 import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
@@ -31,17 +30,28 @@ def figure_sample(n: int, max_points: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
 
 
-def checkpoint(snakemake, run_dir, device):
-    """Where a training job keeps its checkpoint: results/checkpoints/ mirrors its run folder,
-    outside the job's outputs, so a failed or preempted job's retry still finds it. Keyed by the
-    job's params (settings and code fingerprint) and the kind of device it trains on: a
-    checkpoint of other settings, or one written on the CPU when the retry got a GPU (``device:
-    auto``) or the reverse, is not resumed but started afresh."""
+def read_input(read, path, *args):
+    """``read(path, *args)`` for an input another job wrote (a pretrained model). A file that
+    cannot be read (``read`` raises ValueError) is set aside before the job fails: its producer's
+    output is then missing, so the next snakemake writes it again."""
+    try:
+        return read(path, *args)
+    except ValueError as error:
+        aside = io.set_aside(path, "unreadable")
+        where = f"set aside as {aside.name}" if aside else "already set aside by another job"
+        raise RuntimeError(f"{error}\n{path} is {where}: run snakemake again and it remakes the file") from error
+
+
+def checkpoint(snakemake, device):
+    """The training job's checkpoint (``params.checkpoint``, outside the job's outputs, so that a
+    failed or preempted job's retry still finds it). Keyed by the job's params (settings and code
+    fingerprint) and the kind of device it trains on: a checkpoint of other settings, or one
+    written on the CPU when the retry got a GPU (``device: auto``) or the reverse, is not resumed
+    but set aside, and the run starts afresh."""
     from deepclust import engine  # torch: only training jobs pay for the import
 
-    relative = Path(run_dir).relative_to("results") if Path(run_dir).parts[0] == "results" else Path(run_dir)
     params = dict(snakemake.params.items(), device_type=str(device).split(":")[0])
     params = json.dumps(params, sort_keys=True, default=str)
     every = int(os.environ.get("DEEPCLUST_CHECKPOINT_EVERY", CHECKPOINT_EVERY))
-    return engine.Checkpoint(Path("results/checkpoints") / relative / "checkpoint.pt",
-                             key=hashlib.sha256(params.encode()).hexdigest(), every=every)
+    return engine.Checkpoint(snakemake.params["checkpoint"], key=hashlib.sha256(params.encode()).hexdigest(),
+                             every=every)

@@ -43,9 +43,10 @@ class StoreUnreachable(StoreUnavailable):
     """An HTTP(S) store that does not answer."""
 
 
-def tracking_uri(configured: str | None) -> str:
-    """MLFLOW_TRACKING_URI wins (clusters point jobs at a server), then the config, then sqlite."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or configured or "sqlite:///results/mlflow.db"
+def tracking_uri(configured: str) -> str:
+    """MLFLOW_TRACKING_URI wins (clusters point jobs at a server), then ``configured`` (the
+    config's tracking.uri, else the workflow's sqlite store in its results folder)."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or configured
 
 
 def unreachable(uri: str, timeout: float = PROBE_SECONDS) -> str | None:
@@ -92,8 +93,7 @@ def open_experiment(uri: str, experiment: str, artifact_root: str) -> str:
             found = client.get_experiment_by_name(experiment)
             if found is not None:
                 return found.experiment_id
-            root = artifact_root or "results/mlflow/artifacts"
-            location = Path(root).resolve().as_uri() if "://" not in root else root
+            location = Path(artifact_root).resolve().as_uri() if "://" not in artifact_root else artifact_root
             return client.create_experiment(experiment, artifact_location=location)
     except Exception as error:
         raise StoreUnavailable(f"MLflow store {uri} is not available "
@@ -123,7 +123,7 @@ def reopen(info: dict) -> dict:
     """For the sync: ``info`` with the experiment found (or created) in the store now, whatever
     init found; StoreUnavailable, saying what to do, when the store is still not available."""
     try:
-        experiment_id = open_experiment(info["uri"], info["experiment"], info.get("artifact_root"))
+        experiment_id = open_experiment(info["uri"], info["experiment"], info["artifact_root"])
     except StoreUnavailable as error:
         raise StoreUnavailable(f"{error}. Every run's files are complete; rerun once the store answers (or "
                                "point $MLFLOW_TRACKING_URI or tracking.uri at another): only the MLflow rules "

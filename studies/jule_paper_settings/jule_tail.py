@@ -13,7 +13,7 @@ mean). Writes a record (one run). Usage, from the repository root:
         [--samples 10000] [--features FILE.npy] [--inspect 12] --out studies/jule_paper_settings/records/<name>.json
 
 --samples N takes the last N of the 70,000 images (10000: MNIST-test). --features takes a
-workflow run's embedding.npy (results/runs/mnist/jule/seed0/embedding.npy) or the features that
+workflow run's embedding.npy (results/paper/runs/mnist/jule/seed0/embedding.npy) or the features that
 jule_final_clustering.py --save-features keeps.
 """
 

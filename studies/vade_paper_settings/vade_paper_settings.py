@@ -4,7 +4,7 @@ Each run keeps its per-epoch history (ACC, NMI, -ELBO) and its final clusters' c
 runs are written as one record. The inputs are the workflow's (the data and each seed's
 SGD-pretrained autoencoder); then, from the repository root:
 
-    snakemake results/data/mnist.npz results/pretrain/mnist/ae/seed{0,1,2,3,4}/model.pt --cores 2 \\
+    snakemake results/paper/data/mnist.npz results/paper/pretrain/mnist/ae/seed{0,1,2,3,4}/model.pt --cores 2 \\
         --configfile config/paper.yaml studies/vade_paper_settings/cpu.yaml
     python studies/vade_paper_settings/vade_paper_settings.py --seeds 0 1 2 3 4
     python studies/vade_paper_settings/vade_paper_settings.py --seeds 0 1 2 3 4 --latent-scale 10
@@ -53,8 +53,8 @@ def default_out(args, scales) -> Path:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="one run per seed (VaDE's random_state)")
-    parser.add_argument("--data", default="results/data/mnist.npz", help="a prepared dataset")
-    parser.add_argument("--autoencoder", default="results/pretrain/mnist/ae/seed{seed}/model.pt",
+    parser.add_argument("--data", default="results/paper/data/mnist.npz", help="a prepared dataset")
+    parser.add_argument("--autoencoder", default="results/paper/pretrain/mnist/ae/seed{seed}/model.pt",
                         help="each seed's pretrained model.pt ({seed} is replaced)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")

@@ -68,9 +68,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1],
                         help="one run per seed (its embedding, random_state)")
-    parser.add_argument("--embedding", default="results/pretrain/mnist/ae/seed{seed}/embedding.npy",
+    parser.add_argument("--embedding", default="results/paper/pretrain/mnist/ae/seed{seed}/embedding.npy",
                         help="each seed's pretraining embedding ({seed} is replaced)")
-    parser.add_argument("--data", default="results/data/mnist.npz", help="the prepared dataset (.npz with y)")
+    parser.add_argument("--data", default="results/paper/data/mnist.npz", help="the prepared dataset (.npz with y)")
     parser.add_argument("--float64", action="store_true", help="fit in float64 (VaDE fits the float32 embedding)")
     parser.add_argument("--out", type=Path, help="the record (default: records/mixture_start[_float64].json)")
     args = parser.parse_args()

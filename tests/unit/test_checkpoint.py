@@ -40,14 +40,33 @@ def test_pretraining_resumed_after_5_epochs_equals_10_straight(tmp_path):
     assert resumed_history == straight_history
 
 
-def test_a_checkpoint_of_other_settings_is_not_resumed(tmp_path):
+def test_a_checkpoint_of_other_settings_is_set_aside_not_resumed(tmp_path, capsys):
     path = tmp_path / "ck.pt"
     pretrain_autoencoder(X, epochs=3, checkpoint=engine.Checkpoint(path, key="lr 0.1", every=1), **PRETRAIN)
+    interrupted = path.read_bytes()
     fresh, history = pretrain_autoencoder(X, epochs=4, checkpoint=engine.Checkpoint(path, key="lr 0.01", every=1),
                                           **PRETRAIN)
     straight, straight_history = pretrain_autoencoder(X, epochs=4, **PRETRAIN)
     assert history == straight_history and len(history) == 4
     assert_same_weights(weights(fresh), weights(straight))
+    [aside] = tmp_path.glob("ck.pt.other-settings-*")  # kept, not deleted: the other run can still resume
+    assert aside.read_bytes() == interrupted
+    assert f"[checkpoint] {path} is from other settings, code or kind of device: set aside as {aside.name}" in capsys.readouterr().err
+
+
+def test_an_unreadable_checkpoint_is_set_aside_and_training_starts_afresh(tmp_path, capsys):
+    path = tmp_path / "ck.pt"
+    pretrain_autoencoder(X, epochs=3, checkpoint=engine.Checkpoint(path, key="k", every=1), **PRETRAIN)
+    path.write_bytes(path.read_bytes()[:1000])  # truncated: a disk filled up, a copy cut short
+    fresh, history = pretrain_autoencoder(X, epochs=4, checkpoint=engine.Checkpoint(path, key="k", every=1),
+                                          **PRETRAIN)
+    straight, straight_history = pretrain_autoencoder(X, epochs=4, **PRETRAIN)
+    assert history == straight_history
+    assert_same_weights(weights(fresh), weights(straight))
+    [aside] = tmp_path.glob("ck.pt.unreadable-*")
+    assert len(aside.read_bytes()) == 1000
+    err = capsys.readouterr().err
+    assert f"[checkpoint] {path} cannot be read (" in err and f"set aside as {aside.name}, starting afresh" in err
 
 
 @pytest.mark.parametrize("method", [DEC, IDEC])

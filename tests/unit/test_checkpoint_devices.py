@@ -48,6 +48,7 @@ def test_a_state_from_another_kind_of_device_is_refused_with_the_reason():
 def test_a_jobs_checkpoint_key_holds_the_kind_of_device():
     """With `device: auto` a retry may get a GPU where the first try had none: another key, so
     the CPU checkpoint is set aside and the run starts afresh. Another GPU index is the same kind."""
-    job = types.SimpleNamespace(params={"device": "auto", "precision": "tf32"})
-    key = {device: jobs.checkpoint(job, "results/runs/d/m/seed0", device).key for device in ("cpu", "cuda:0", "cuda:1")}
+    job = types.SimpleNamespace(params={"device": "auto", "precision": "tf32",
+                                        "checkpoint": "results/checkpoints/runs/d/m/seed0/checkpoint.pt"})
+    key = {device: jobs.checkpoint(job, device).key for device in ("cpu", "cuda:0", "cuda:1")}
     assert key["cpu"] != key["cuda:0"] == key["cuda:1"]

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from deepclust.nn import autoencoder
-from deepclust import io
+from deepclust import io, jobs
 from deepclust.nn.autoencoder import MLPAutoencoder
 
 
@@ -120,6 +120,20 @@ def test_load_model_on_a_torch_file_without_a_model(tmp_path):
                 "state_dict": {}}, path)
     with pytest.raises(ValueError, match="is not a deepclust model file"):
         autoencoder.load(path)
+
+
+def test_an_unreadable_input_model_is_set_aside_so_that_its_producer_reruns(tmp_path):
+    path = tmp_path / "model.pt"
+    autoencoder.save(path, MLPAutoencoder(6, (4,), 2))
+    assert isinstance(jobs.read_input(autoencoder.load, path), MLPAutoencoder)  # a whole file is read as is
+    path.write_bytes(path.read_bytes()[:200])  # truncated
+    with pytest.raises(RuntimeError, match=f"{path} is not a deepclust model file") as raised:
+        jobs.read_input(autoencoder.load, path)
+    [aside] = tmp_path.glob("model.pt.unreadable-*")
+    assert not path.exists() and len(aside.read_bytes()) == 200  # missing: snakemake pretrains it again
+    assert f"{path} is set aside as {aside.name}: run snakemake again" in str(raised.value)
+    with pytest.raises(RuntimeError, match="already set aside by another job"):  # a sibling job read it too
+        jobs.read_input(autoencoder.load, path)
 
 
 def test_atomic_writes_honour_the_umask_like_plain_writes(tmp_path):

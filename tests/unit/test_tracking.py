@@ -387,7 +387,6 @@ def test_missing_run_json_returns_none(tmp_path, info):
 
 def test_tracking_uri_precedence(monkeypatch):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    assert tracking.tracking_uri(None) == "sqlite:///results/mlflow.db"
     assert tracking.tracking_uri("http://config:5000") == "http://config:5000"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://env:5000")
     assert tracking.tracking_uri("http://config:5000") == "http://env:5000"

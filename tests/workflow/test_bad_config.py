@@ -129,12 +129,17 @@ def unknown_precision(config):
     return ["precision", "fp16", "'fp32', 'tf32', 'bf16'"]
 
 
+def results_folder_with_a_wildcard(config):
+    config["results"] = "results/{dataset}"
+    return ["results/{dataset}", "does not match"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
          dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
          dcec_on_a_fully_connected_net, net_for_a_method_trained_from_scratch, deep_method_on_a_vae,
          vae_likelihood_misspelt, sigmoid_output_on_a_conv_net, gaussian_vade_on_a_sigmoid_net,
-         method_on_an_unknown_dataset, method_on_no_dataset, unknown_precision]
+         method_on_an_unknown_dataset, method_on_no_dataset, unknown_precision, results_folder_with_a_wildcard]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])

@@ -1,10 +1,16 @@
 """Running another config with `snakemake --configfile my.yaml`, as docs/configuration.md documents."""
 
+import copy
+import csv
+import json
+
 import pytest
 import yaml
-from conftest import METHODS, copy_workflow, parse_dry_run, run_snakemake, tiny_config
+from conftest import METHODS, NOTHING_TO_BE_DONE, copy_workflow, parse_dry_run, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.slow
+
+RUN_TIMEOUT = 900
 
 
 def test_configfile_replaces_the_default_methods(tmp_path):
@@ -24,7 +30,7 @@ def test_configfile_replaces_the_default_methods(tmp_path):
 def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, names):
     """config/mnist.yaml, paper.yaml, paper_cpu.yaml and the overlays (Adam pretraining, JULE's
     outlier remedy, VaDE's latent scale) stay valid: a dry run plans one run per method x dataset x seed they list, and
-    the paper table (a GPU is not needed to plan)."""
+    the paper table (a GPU is not needed to plan), all in the config's own results folder."""
     workdir = copy_workflow(tmp_path / "wf")
     configs = [yaml.safe_load((workdir / "config" / f"{name}.yaml").read_text()) for name in names]
     shipped = configs[0]
@@ -34,11 +40,46 @@ def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path,
 
     assert result.returncode == 0, result.tail()
     planned = parse_dry_run(result.output)
-    runs = {tuple(path.split("/")[2:5]) for path in planned.outputs
-            if path.startswith("results/runs/") and path.endswith("/metrics.json")}
+    results = shipped["results"]
+    elsewhere = [path for path in planned.outputs if not path.startswith((f"{results}/", "resources/"))]
+    assert results != "results" and not elsewhere, elsewhere
+    runs = {tuple(path.split("/")[-4:-1]) for path in planned.outputs
+            if path.startswith(f"{results}/runs/") and path.endswith("/metrics.json")}
     expected = {(dataset, method, f"seed{seed}")
                 for method, spec in methods.items()
                 for dataset in spec.get("datasets", shipped["datasets"])
                 for seed in shipped["seeds"]}
     assert runs == expected
-    assert "results/tables/paper_table.tex" in planned.outputs
+    assert f"{results}/tables/paper_table.tex" in planned.outputs
+
+
+def test_two_configs_with_the_same_ids_keep_their_runs_in_their_own_results_folders(tmp_path):
+    """Two configs with the same dataset and method ids but other settings, one after the other:
+    each writes only under its `results:` folder (runs, logs, checkpoints, MLflow store), neither
+    overwrites the other's runs, and each is then up to date."""
+    workdir = copy_workflow(tmp_path / "wf")
+    config = tiny_config()
+    config["seeds"] = [0]
+    config["nets"] = {"ae": config["nets"]["ae"]}
+    config["methods"] = {m: config["methods"][m] for m in ("dec", "kmeans-raw")}
+    config["tracking"]["live"] = False
+    first = {**config, "results": "results/first"}
+    second = copy.deepcopy({**config, "results": "results/second"})
+    second["methods"]["dec"]["params"]["lr"] = 0.05
+    targets = {}
+    for name, settings in (("first", first), ("second", second)):
+        (workdir / f"{name}.yaml").write_text(yaml.safe_dump(settings, sort_keys=False))
+        targets[name] = [f"results/{name}/tables/summary.csv", f"results/{name}/mlflow/synced.json"]
+        result = run_snakemake(workdir, *targets[name], "--configfile", f"{name}.yaml", timeout=RUN_TIMEOUT)
+        assert result.returncode == 0, result.tail()
+
+    for name in ("first", "second"):
+        planned = run_snakemake(workdir, "-n", *targets[name], "--configfile", f"{name}.yaml")
+        assert NOTHING_TO_BE_DONE in planned.output, planned.tail()
+        results = workdir / "results" / name
+        assert (results / "mlflow.db").is_file() and (results / "logs/cluster/digits/dec/seed0.log").is_file()
+        assert {row["method"] for row in csv.DictReader(open(results / "tables/runs.csv"))} == {"dec", "kmeans-raw"}
+    params = {name: json.loads((workdir / f"results/{name}/runs/digits/dec/seed0/run.json").read_text())["params"]
+              for name in ("first", "second")}
+    assert params["first"].get("params", {}).get("lr") != 0.05 and params["second"]["params"]["lr"] == 0.05
+    assert sorted(p.name for p in (workdir / "results").iterdir()) == ["first", "second"]

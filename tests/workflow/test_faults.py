@@ -121,6 +121,48 @@ def test_a_sigkilled_training_job_reruns_to_the_uninterrupted_result(reference, 
     assert not checkpoint.exists()  # removed once the run finished
 
 
+def test_an_unreadable_checkpoint_is_set_aside_and_the_run_starts_afresh(reference, tmp_path):
+    workdir = copy_without(reference, tmp_path / "truncated", f"{RUNS}/dec")
+    checkpoint = workdir / "results/checkpoints/runs/digits/dec/seed0/checkpoint.pt"
+    checkpoint.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint.write_bytes(b"PK\x03\x04" + bytes(500))  # a torch zip cut short, as a full disk leaves it
+
+    result = run(workdir, TARGETS[0])
+
+    assert result.returncode == 0, result.tail()
+    [aside] = checkpoint.parent.glob("checkpoint.pt.unreadable-*")
+    log = (workdir / "results/logs/cluster/digits/dec/seed0.log").read_text()
+    assert f"[checkpoint] results/checkpoints/runs/digits/dec/seed0/checkpoint.pt cannot be read (" in log, log[-2000:]
+    assert f"set aside as {aside.name}, starting afresh" in log
+    labels, metrics = results_of(workdir, "dec")
+    reference_labels, reference_metrics = results_of(reference, "dec")
+    assert np.array_equal(labels, reference_labels) and metrics == reference_metrics
+
+
+def test_an_unreadable_pretrained_model_is_pretrained_again_by_the_next_run(reference, tmp_path):
+    workdir = copy_tree(reference, tmp_path / "model")
+    model = workdir / "results/pretrain/digits/ae/seed0/model.pt"
+    model.write_bytes(model.read_bytes()[:1000])  # newer than the runs that read it: they rerun
+
+    failed = run(workdir, TARGETS[0])
+
+    assert failed.returncode != 0
+    log = (workdir / "results/logs/cluster/digits/dec/seed0.log").read_text()
+    assert "results/pretrain/digits/ae/seed0/model.pt is not a deepclust model file" in log, log[-2000:]
+    assert "run snakemake again and it remakes the file" in log
+    assert not model.exists() and list(model.parent.glob("model.pt.unreadable-*"))
+    planned = run_snakemake(workdir, "-n", *TARGETS)
+    assert "rule pretrain_autoencoder:" in planned.output, planned.tail()
+
+    again = run(workdir, *TARGETS)
+
+    assert again.returncode == 0, again.tail()
+    for method in ("dec", "idec"):  # pretrained again bit for bit, so the runs equal the reference's
+        labels, metrics = results_of(workdir, method)
+        reference_labels, reference_metrics = results_of(reference, method)
+        assert np.array_equal(labels, reference_labels) and metrics == reference_metrics, method
+
+
 INJECTED_NAN = '''
 _check = Progress.check
 

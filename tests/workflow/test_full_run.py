@@ -8,8 +8,8 @@ import json
 import numpy as np
 import pytest
 from deepclust.nn import autoencoder
-from conftest import (DATASET, DEEP_METHODS, METHODS, N_SAMPLES, NOTHING_TO_BE_DONE, SEEDS,
-                      copy_tree, run_snakemake)
+from conftest import (DATASET, DEEP_METHODS, FULL_RUN_TIMEOUT, METHODS, N_SAMPLES, NOTHING_TO_BE_DONE, SEEDS,
+                      copy_tree, job, parse_dry_run, run_snakemake)
 
 pytestmark = pytest.mark.slow
 
@@ -114,6 +114,25 @@ def test_every_figure_exists(finished_workflow):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", png
         assert png.stat().st_size > 5_000, png
     assert {p.stem for p in figures.glob("*.png")} == set(FIGURES)
+
+
+@pytest.mark.parametrize("method", ["dec", "kmeans-raw"])
+def test_a_deleted_metrics_file_reruns_its_run_and_the_tables_are_complete(finished_copy, method):
+    """Snakemake remakes a missing file only for a job that reruns anyway; rule all names every
+    run folder's files, so a deleted metrics.json reruns its run and then the tables."""
+    (finished_copy / "results" / "runs" / DATASET / method / "seed1" / "metrics.json").unlink()
+
+    planned = parse_dry_run(run_snakemake(finished_copy, "-n").output)
+
+    rerun = (job("cluster_deep", dataset=DATASET, method="dec", seed=1) if method == "dec"
+             else job(f"cluster_baselines_{DATASET}", dataset=DATASET, seed=1))  # one job: each seed's baselines
+    assert rerun in planned.jobs
+    assert "summary_table" in planned.rules
+    result = run_snakemake(finished_copy, timeout=FULL_RUN_TIMEOUT)
+    assert result.returncode == 0, result.tail()
+    with open(finished_copy / "results" / "tables" / "runs.csv", newline="") as f:
+        runs = list(csv.DictReader(f))
+    assert sorted((r["method"], int(r["seed"])) for r in runs) == sorted((m, s) for m in METHODS for s in SEEDS)
 
 
 # ---- MLflow ----------------------------------------------------------------------------------

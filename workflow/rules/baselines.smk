@@ -37,7 +37,7 @@ for baseline_dataset in [d for d in DATASETS if baselines_on(d)]:
             expand(
                 f"{RUN}/{{file}}",
                 method=baselines_on(baseline_dataset),
-                file=["labels.npy", "metrics.json", "run.json"],
+                file=RUN_FILES,
                 allow_missing=True,
             ),
         log:

@@ -25,6 +25,7 @@ rule cluster_deep:
         device=config["device"],
         precision=config["precision"],
         deterministic=config["deterministic"],
+        checkpoint=checkpoint_file(RUN),
         code=lambda wildcards: fingerprint(
             "cluster_deep.py",
             method_registry.module_name(METHODS[wildcards.method]["algorithm"]),

@@ -23,17 +23,30 @@ SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 DOWNLOAD = "resources/datasets/{source}/MANIFEST.json"
 MODELS = "resources/models"
 MODEL_DOWNLOAD = "resources/models/{model}/MANIFEST.json"
-DATA = "results/data/{dataset}.npz"
-PRETRAIN = "results/pretrain/{dataset}/{net}/seed{seed}"
-RUN = "results/runs/{dataset}/{method}/seed{seed}"
-UMAP_FEATURES = "results/features/{dataset}/umap-{net}/seed{seed}.npy"
-TABLES = "results/tables"
-FIGURES = "results/figures/{dataset}"
-TRACKING = "results/mlflow/tracking.json"
-LOGS = "results/logs"
-# The store in use now ($MLFLOW_TRACKING_URI, else tracking.uri): init_tracking's param, so that
-# pointing the workflow at another store re-initialises it (and reruns the sync, not the jobs).
-TRACKING_URI = tracking_uri(config["tracking"]["uri"])
+# every output lives under the config's own folder, so that configs with the same ids never
+# overwrite each other's runs
+RESULTS = config["results"].rstrip("/")
+DATA = f"{RESULTS}/data/{{dataset}}.npz"
+PRETRAIN = f"{RESULTS}/pretrain/{{dataset}}/{{net}}/seed{{seed}}"
+RUN = f"{RESULTS}/runs/{{dataset}}/{{method}}/seed{{seed}}"
+UMAP_FEATURES = f"{RESULTS}/features/{{dataset}}/umap-{{net}}/seed{{seed}}.npy"
+TABLES = f"{RESULTS}/tables"
+FIGURES = f"{RESULTS}/figures/{{dataset}}"
+TRACKING = f"{RESULTS}/mlflow/tracking.json"
+SYNCED = f"{RESULTS}/mlflow/synced.json"
+# The MLflow store in use now ($MLFLOW_TRACKING_URI, else tracking.uri, else a sqlite file in
+# RESULTS): init_tracking's param, so that pointing the workflow at another store re-initialises
+# it (and reruns the sync, not the jobs).
+TRACKING_URI = tracking_uri(
+    config["tracking"]["uri"] or f"sqlite:///{RESULTS}/mlflow.db"
+)
+MLFLOW_ARTIFACTS = f"{RESULTS}/mlflow/artifacts"
+LOGS = f"{RESULTS}/logs"
+# outside the jobs' outputs, so that a failed or preempted job's retry still finds them
+CHECKPOINTS = f"{RESULTS}/checkpoints"
+
+# files of every run folder; deep methods' runs write more
+RUN_FILES = ["labels.npy", "metrics.json", "run.json"]
 
 DATASETS = list(config["datasets"])
 NETS = config["nets"]
@@ -285,6 +298,11 @@ def n_clusters(wildcards):
     return config["datasets"][wildcards.dataset]["n_clusters"]
 
 
+def checkpoint_file(output_folder):
+    """Where a training job keeps its checkpoint: CHECKPOINTS mirrors its output folder."""
+    return f"{CHECKPOINTS}/{output_folder.removeprefix(f'{RESULTS}/')}/checkpoint.pt"
+
+
 # ---- inputs ------------------------------------------------------------------------
 def pretrained(wildcards):
     net = net_of_method(wildcards.dataset, wildcards.method)
@@ -417,17 +435,38 @@ def rule_name(prefix, dataset):
 
 
 def result_outputs():
-    """The tables and figures: what rule all asks for besides the MLflow sync."""
+    """The tables and figures: what rule all asks for besides the run folders and the MLflow sync."""
     outputs = [f"{TABLES}/summary.csv", f"{TABLES}/summary.md", *figure_files()]
     if config["paper_results"]:
         outputs += [f"{TABLES}/paper_table.{ext}" for ext in ("csv", "md", "tex")]
     return outputs
 
 
+def run_folder_files():
+    """Every file of every run folder (what cluster_deep, cluster_generative and the baseline
+    rules declare). Rule all names them: Snakemake remakes a missing file only for a job that
+    reruns anyway, so a deleted metrics.json would otherwise stay missing while the tables that
+    read it look up to date."""
+    files = []
+    for dataset in DATASETS:
+        for method in methods_on(dataset):
+            names = list(RUN_FILES)
+            if is_deep(method):
+                names += ["history.json", "embedding.npy", "model.pt"]
+            if method in GENERATIVE_IDS:
+                names.append("samples.npy")
+            files += [
+                f"{RUN}/{name}".format(dataset=dataset, method=method, seed=seed)
+                for seed in SEEDS
+                for name in names
+            ]
+    return files
+
+
 def final_outputs():
-    outputs = result_outputs()
+    outputs = [*result_outputs(), *run_folder_files()]
     if config["tracking"]["enabled"]:
-        outputs.append("results/mlflow/synced.json")
+        outputs.append(SYNCED)
     return outputs
 
 

@@ -22,6 +22,7 @@ rule pretrain_autoencoder:
         precision=config["precision"],
         deterministic=config["deterministic"],
         cuda_graphs=config["cuda_graphs"],
+        checkpoint=checkpoint_file(PRETRAIN),
         code=fingerprint("pretrain.py"),
     script:
         "../scripts/pretrain.py"

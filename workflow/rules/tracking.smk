@@ -8,7 +8,7 @@ rule init_tracking:
     params:
         uri=TRACKING_URI,
         experiment=config["tracking"]["experiment"],
-        artifact_root="results/mlflow/artifacts",
+        artifact_root=MLFLOW_ARTIFACTS,
         code=fingerprint("init_tracking.py", "deepclust.tracking"),
     script:
         "../scripts/init_tracking.py"
@@ -23,7 +23,7 @@ rule sync_tracking:
         # (ancient: remaking them does not rerun the sync)
         after=ancient(result_outputs()),
     output:
-        "results/mlflow/synced.json",
+        SYNCED,
     log:
         f"{LOGS}/sync_tracking.log",
     conda:

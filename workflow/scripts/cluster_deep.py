@@ -16,12 +16,13 @@ X, y, meta = io.load_dataset(snakemake.input.data)
 algorithm = spec["algorithm"]
 extra = {}
 if snakemake.input.pretrained:  # methods trained from scratch (InfoGAN, JULE) have none
-    extra["autoencoder"] = autoencoder.load(snakemake.input.pretrained, device)
+    # read on the CPU, so that only a bad file (never a GPU error) sets it aside for pretraining again
+    extra["autoencoder"] = jobs.read_input(autoencoder.load, snakemake.input.pretrained).to(device)
 if "image_shape" in methods.init_parameters(algorithm) and "image_shape" in meta:
     extra["image_shape"] = tuple(meta["image_shape"])  # conv networks of methods that build their own
 estimator = methods.get(algorithm)(n_clusters=snakemake.params.n_clusters, device=str(device), random_state=seed,
                                    verbose=True, **extra, **spec.get("params", {}))
-checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent, device)
+checkpoint = jobs.checkpoint(snakemake, device)
 start = time.perf_counter()  # a resumed job times only what it ran itself
 # y only feeds the ACC/NMI columns of the history, never the training
 estimator.fit(X, y, checkpoint=checkpoint) if estimator.supports_checkpoint else estimator.fit(X, y)

@@ -16,7 +16,7 @@ X, _, meta = io.load_dataset(snakemake.input.data)
 # conv nets rebuild images from the flat rows
 shape = {"image_shape": meta.get("image_shape")} if settings["kind"] == "cae" else {}
 
-checkpoint = jobs.checkpoint(snakemake, Path(snakemake.output.run).parent, device)
+checkpoint = jobs.checkpoint(snakemake, device)
 start = time.perf_counter()  # a resumed job times only what it ran itself
 model, history = pretrain_autoencoder(X, **settings, **shape, device=str(device), random_state=seed,
                                       cuda_graphs=snakemake.params.cuda_graphs, checkpoint=checkpoint)
