@@ -35,21 +35,27 @@ def load_reported(path) -> pd.DataFrame:
 
     Values are fractions in [0, 1] (84.30 % is 0.8430). A row's ``source`` is the entry's ``table``
     (where in the paper), ``read_in`` its ``source`` and ``verified`` its flag."""
-    with open(path) as f:
-        document = yaml.safe_load(f) or {}
-    papers = document.get("papers")
+    try:
+        with open(path) as f:
+            document = yaml.safe_load(f)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ReportedResultsError(f"{path}: cannot be read as YAML ({error})") from error
+    papers = document.get("papers") if isinstance(document, dict) else None
     if not isinstance(papers, dict) or not papers:
         raise ReportedResultsError(f"{path}: no 'papers' mapping")
     rows = []
     for paper, spec in papers.items():
         where = f"{path}: papers.{paper}"
-        if not isinstance(spec, dict) or "citation" not in spec or not spec.get("results"):
+        if not isinstance(spec, dict) or "citation" not in spec or not isinstance(spec.get("results"), list) \
+                or not spec["results"]:
             raise ReportedResultsError(f"{where}: needs 'citation' and a non-empty 'results' list")
         if "checked" in spec:
             raise ReportedResultsError(f"{where}: 'checked' is no longer read; mark each entry of 'results' "
                                        "with 'verified: true' or 'verified: false'")
         for i, entry in enumerate(spec["results"]):
             here = f"{where}.results[{i}]"
+            if not isinstance(entry, dict):
+                raise ReportedResultsError(f"{here}: {entry!r} is not a mapping of {', '.join(REQUIRED_KEYS)}")
             unknown = sorted(set(entry) - ENTRY_KEYS)
             if unknown:
                 raise ReportedResultsError(f"{here}: unknown key(s) {unknown}; valid: {sorted(ENTRY_KEYS)}")

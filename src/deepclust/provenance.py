@@ -22,8 +22,9 @@ from pathlib import Path
 PACKAGE_ROOT = Path(__file__).resolve().parent
 PACKAGE = PACKAGE_ROOT.name
 # Modules that never change a result: reached through imports they are left out, so editing
-# the MLflow mirror does not recompute everything (the tracking rules name it themselves).
-NOT_RESULT_AFFECTING = {f"{PACKAGE}.tracking"}
+# the MLflow mirror does not recompute everything (the tracking rules name it themselves), nor
+# does a changed parameter constraint, which only refuses values before anything is computed.
+NOT_RESULT_AFFECTING = {f"{PACKAGE}.tracking", f"{PACKAGE}.methods.parameters"}
 
 
 def module_path(module: str) -> Path:

@@ -100,34 +100,66 @@ def test_get_known_names():
     assert set(methods.BASELINES) == {"kmeans", "gmm", "agglomerative", "dbscan", "hdbscan"}
 
 
-def test_init_parameters_dec():
-    names = methods.init_parameters("dec")
-    assert "update_interval" in names and "tol" in names and "alpha" in names
-    assert not set(names) & {"n_clusters", "random_state", "autoencoder", "device", "verbose"}
+def test_check_params_takes_each_methods_own_parameters():
+    methods.check_params("dec", {"update_interval": 5, "tol": 0, "alpha": 1, "optimizer": "adam"})
+    methods.check_params("idec", {"gamma": 0.1})
+    methods.check_params("dcn", {"lambda_": 0.5, "initial_count": 10})
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['gamma'\] for DEC; valid: .*update_interval"):
+        methods.check_params("dec", {"gamma": 0.1})
 
 
-@pytest.mark.parametrize("name", sorted(methods.DEEP_METHODS))
-def test_init_parameters_are_the_estimator_params_minus_workflow_ones(name):
-    expected = set(methods.get(name)().get_params()) - methods.WORKFLOW_SET
-    assert set(methods.init_parameters(name)) == expected
-    assert len(methods.init_parameters(name)) == len(expected)
+@pytest.mark.parametrize("name", sorted(methods.ALGORITHMS))
+def test_check_params_refuses_what_the_workflow_sets(name):
+    with pytest.raises(ValueError, match="^n_clusters, random_state: set by the workflow"):
+        methods.check_params(name, {"random_state": 1, "n_clusters": 3})
 
 
-def test_init_parameters_specific_to_each_method():
-    assert "gamma" in methods.init_parameters("idec")
-    assert {"lambda_", "initial_count"} <= set(methods.init_parameters("dcn"))
-    assert "gamma" not in methods.init_parameters("dec")
+def test_check_params_refuses_pretraining_settings_of_methods_that_start_from_a_net():
+    with pytest.raises(ValueError, match="^embedding_dim, hidden_dims: in the workflow dec starts from its net"):
+        methods.check_params("dec", {"hidden_dims": [8], "embedding_dim": 2})
+    with pytest.raises(ValueError, match="^image_shape: dcec takes it from the dataset"):
+        methods.check_params("dcec", {"image_shape": [1, 8, 8]})
+    methods.check_params("jule", {"filters": 4, "hidden_dim": 8})  # its own network's
 
 
-def test_init_parameters_of_a_baseline_raises():
-    with pytest.raises(ValueError, match="has no class kmeans"):
-        methods.init_parameters("kmeans")
+@pytest.mark.parametrize("name, params, message", [
+    ("kmeans", {"foo": 1}, r"unknown parameter\(s\) \['foo'\] for KMeans; valid: init, n_init"),
+    ("kmeans", {"n_init": 0}, r"The 'n_init' parameter of KMeans must be .*Got 0"),
+    ("gmm", {"n_components": 3}, r"unknown parameter\(s\) \['n_components'\] for GaussianMixture"),
+    ("gmm", {"covariance_type": "diagonal"}, "The 'covariance_type' parameter of GaussianMixture must be a str among"),
+    ("agglomerative", {"linkage": "centroid"}, "The 'linkage' parameter of AgglomerativeClustering must be"),
+    ("dbscan", {"eps_quantile": 2}, r"The 'eps_quantile' parameter of AutoEpsDBSCAN must be a float in the range "
+                                    r"\[0.0, 1.0\]"),
+    ("dbscan", {"eps": "large"}, r"The 'eps' parameter of AutoEpsDBSCAN must be .* or a str among \{'auto'\}"),
+    ("hdbscan", {"alpha": 1}, r"The 'alpha' parameter of HDBSCAN must be a float in the range \(0.0, inf\). Got 1"),
+    ("hdbscan", {"min_cluster_size": 1}, "The 'min_cluster_size' parameter of HDBSCAN must be an int"),
+    ("hdbscan", {"metric_kwarg": 1}, r"unknown parameter\(s\) \['metric_kwarg'\] for HDBSCAN"),
+])
+def test_bad_baseline_params_are_refused_by_the_check_and_by_the_estimator(name, params, message, blobs):
+    with pytest.raises(ValueError, match=message):
+        methods.check_params(name, params)
+    with pytest.raises((TypeError, ValueError)):  # the estimator's own signature or constraints
+        methods.get(name)(N_CLUSTERS, random_state=0, **params).fit(blobs[0])
+
+
+def test_hdbscan_constraints_name_the_estimators_parameters():
+    import inspect
+
+    import hdbscan
+
+    named = [name for name, parameter in inspect.signature(hdbscan.HDBSCAN).parameters.items()
+             if parameter.kind is not parameter.VAR_KEYWORD]
+    assert sorted(baselines.HDBSCAN_CONSTRAINTS) == sorted(named)
+    # the defaults pass
+    methods.check_params("hdbscan", {name: inspect.signature(hdbscan.HDBSCAN).parameters[name].default
+                                     for name in named})
 
 
 def test_registry_and_provenance_import_no_torch():
-    code = ("import sys, deepclust.methods as m, deepclust.provenance as p; m.init_parameters('dec'); "
+    code = ("import sys, deepclust.methods as m, deepclust.provenance as p; m.check_params('dec', {'lr': 0.1}); "
             "m.module_name('dcn'); p.code_fingerprint('deepclust.methods.dcn'); "
-            "print(sorted(k for k in ('torch', 'sklearn', 'deepclust.methods.dec') if k in sys.modules))")
+            "print(sorted(k for k in ('torch', 'deepclust.methods.dec', 'deepclust.methods.base') "
+            "if k in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.strip() == "[]"
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from deepclust import methods
+from deepclust.methods import parameters
 from deepclust.methods.base import DeepClusterer
 from deepclust.methods.baselines import AutoEpsDBSCAN
 
@@ -83,7 +84,7 @@ def test_attributes_are_fitted_names(cls):
 def test_base_class_documents_the_shared_parameters():
     # DeepClusterer has no __init__ of its own; its docstring lists what every subclass passes it
     documented = documented_names(sections(DeepClusterer.__doc__)["Parameters"])
-    assert methods.WORKFLOW_SET <= documented, methods.WORKFLOW_SET - documented
+    assert parameters.WORKFLOW_SET <= documented, parameters.WORKFLOW_SET - documented
 
 
 def test_an_undocumented_parameter_is_caught():

@@ -185,12 +185,13 @@ def test_data_outside_unit_interval_is_refused(bad, digits, fitted):
 
 
 @pytest.mark.parametrize("params, message", [
-    (dict(n_clusters=1), "n_clusters must be an integer >= 2"),
-    (dict(batch_size=1), "batch_size must be an integer >= 2"),
-    (dict(noise_dim=-1), "noise_dim must be an integer >= 0"),
-    (dict(lambda_continuous=-1.0), "lambda_continuous must be >= 0"),
-    (dict(g_lr=0.0), "g_lr must be > 0"),
-    (dict(betas=(0.5, 1.0)), r"betas must be two numbers in \[0, 1\)"),
+    (dict(n_clusters=1), r"'n_clusters' parameter of InfoGAN must be an int in the range \[2, inf\)"),
+    (dict(batch_size=1), r"'batch_size' parameter of InfoGAN must be an int in the range \[2, inf\)"),
+    (dict(noise_dim=-1), r"'noise_dim' parameter of InfoGAN must be an int in the range \[0, inf\)"),
+    (dict(lambda_continuous=-1.0), r"'lambda_continuous' parameter of InfoGAN must be a float in the range \[0.0"),
+    (dict(g_lr=0.0), r"'g_lr' parameter of InfoGAN must be a float in the range \(0.0, inf\)"),
+    (dict(betas=(0.5, 1.0)), r"'betas' parameter of InfoGAN must be a list or tuple of 2 floats in the range "
+                             r"\[0.0, 1.0\)"),
     (dict(image_shape=(1, 28, 28)), "image_shape .* has 784 values but the data has 64 features"),
 ])
 def test_bad_parameters_raise(params, message, digits):

@@ -86,7 +86,7 @@ def test_triplet_loss_gradient_by_hand(gradient):
 def test_triplet_gradient_is_checked():
     with pytest.raises(ValueError, match="gradient must be one of all, anchor; got 'positive'"):
         weighted_triplet_loss(torch.zeros(3, 2), torch.tensor([0, 0, 1]), gradient="positive")
-    with pytest.raises(ValueError, match="triplet_gradient must be one of all, anchor; got 'both'"):
+    with pytest.raises(ValueError, match="'triplet_gradient' parameter of JULE must be a str among .*Got 'both'"):
         JULE(2, triplet_gradient="both").fit(np.random.default_rng(0).random((30, 4), dtype=np.float32))
 
 
@@ -370,12 +370,12 @@ def test_training_changes_the_network(digits):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"unrolling_rate": 0}, "unrolling_rate must be in"),
+    ({"unrolling_rate": 0}, r"'unrolling_rate' parameter of JULE must be a float in the range \(0.0, 1.0\]"),
     ({"n_neighbors": 300}, "n_neighbors=300 must be below the number of samples"),
-    ({"n_cluster_neighbors": 1}, "n_cluster_neighbors must be an integer >= 2"),
-    ({"margin": 0}, "margin must be > 0"),
-    ({"final_clustering": "kmeans"}, "final_clustering must be one of from_scratch, recurrent; got 'kmeans'"),
-    ({"outlier_fraction": 1.0}, r"outlier_fraction must be in \[0, 1\); got 1.0"),
+    ({"n_cluster_neighbors": 1}, r"'n_cluster_neighbors' parameter of JULE must be an int in the range \[2, inf\)"),
+    ({"margin": 0}, r"'margin' parameter of JULE must be a float in the range \(0.0, inf\)"),
+    ({"final_clustering": "kmeans"}, "'final_clustering' parameter of JULE must be a str among .*Got 'kmeans'"),
+    ({"outlier_fraction": 1.0}, r"'outlier_fraction' parameter of JULE must be a float in the range \[0.0, 1.0\)"),
 ])
 def test_bad_parameters_are_refused(digits, params, message):
     with pytest.raises(ValueError, match=message):

@@ -288,14 +288,14 @@ def test_clone_and_defaults(digits_autoencoder):
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"loss": "lifted"}, "loss must be one of"),
-    ({"margin": 0.0}, "margin must be > 0"),
-    ({"rounds": 0}, "rounds must be >= 1"),
-    ({"epochs_per_round": 0}, "epochs_per_round must be >= 1"),
-    ({"samples_per_class": 1}, "samples_per_class must be >= 2"),
+    ({"loss": "lifted"}, "'loss' parameter of MetricLearningDC must be a str among"),
+    ({"margin": 0.0}, r"'margin' parameter of MetricLearningDC must be a float in the range \(0.0, inf\)"),
+    ({"rounds": 0}, r"'rounds' parameter of MetricLearningDC must be an int in the range \[1, inf\)"),
+    ({"epochs_per_round": 0}, r"'epochs_per_round' parameter of MetricLearningDC must be an int in the range \[1"),
+    ({"samples_per_class": 1}, r"'samples_per_class' parameter of MetricLearningDC must be an int in the range \[2"),
     ({"batch_size": 6, "samples_per_class": 4}, "batch_size must hold at least 2 pseudo-classes"),
-    ({"reconstruction_weight": -1.0}, "reconstruction_weight must be >= 0"),
-    ({"tol": 2.0}, r"tol is a fraction of samples, in \[0, 1\]"),
+    ({"reconstruction_weight": -1.0}, r"'reconstruction_weight' parameter of MetricLearningDC must be a float"),
+    ({"tol": 2.0}, r"'tol' parameter of MetricLearningDC must be a float in the range \[0.0, 1.0\]"),
 ])
 def test_bad_params_raise(params, message, digits, digits_autoencoder):
     with pytest.raises(ValueError, match=message):

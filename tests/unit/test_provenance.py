@@ -41,7 +41,7 @@ def test_imported_modules_reads_import_statements():
     root = provenance.PACKAGE_ROOT
     # `from deepclust import engine` is the module engine; `from deepclust.losses import x` is losses
     assert provenance.imported_modules(root / "methods" / "dcn.py") == (
-        "deepclust.engine", "deepclust.losses", "deepclust.methods.base")
+        "deepclust.engine", "deepclust.losses", "deepclust.methods.base", "deepclust.methods.parameters")
     # imports inside functions count too (hdbscan's factory imports hdbscan lazily; a deepclust
     # module imported inside a function would be found the same way)
     assert "deepclust.io" in provenance.imported_modules(root / "nn" / "autoencoder.py")
@@ -64,6 +64,12 @@ def test_tracking_reached_through_imports_is_not_part_of_a_fingerprint(tmp_path)
     assert "tracking.py" not in found
     named = provenance.dependency_files(script, "deepclust.tracking")
     assert "tracking.py" in names([p for p in named if p != script])
+
+
+def test_parameter_constraints_are_not_part_of_a_methods_fingerprint():
+    # a constraint only refuses values before anything is computed: editing one reruns nothing
+    found = names(provenance.dependency_files("deepclust.methods.dec"))
+    assert "methods/base.py" in found and "methods/parameters.py" not in found
 
 
 def test_code_fingerprint_is_stable_and_method_specific():

@@ -252,13 +252,13 @@ def test_clone_keeps_parameters(digits_ae):
 
 
 @pytest.mark.parametrize("params, X, message", [
-    (dict(likelihood="poisson"), None, "likelihood must be one of"),
-    (dict(lr=0.0), None, "need lr > 0"),
-    (dict(lr_decay=1.5), None, "0 < lr_decay <= 1"),
-    (dict(batch_size=0), None, "batch_size must be at least 1"),
-    (dict(decoder_warmup_epochs=-1), None, "decoder_warmup_epochs must be at least 0, got -1"),
-    (dict(latent_scale=0), None, "latent_scale must be > 0, got 0"),
-    (dict(mixture_init="random"), None, r"mixture_init must be one of \('fit', 'kmeans'\), got 'random'"),
+    (dict(likelihood="poisson"), None, "'likelihood' parameter of VaDE must be a str among"),
+    (dict(lr=0.0), None, r"'lr' parameter of VaDE must be a float in the range \(0.0, inf\)"),
+    (dict(lr_decay=1.5), None, r"'lr_decay' parameter of VaDE must be a float in the range \(0.0, 1.0\]"),
+    (dict(batch_size=0), None, r"'batch_size' parameter of VaDE must be an int in the range \[1, inf\)"),
+    (dict(decoder_warmup_epochs=-1), None, r"'decoder_warmup_epochs' parameter of VaDE must be an int in the"),
+    (dict(latent_scale=0), None, r"'latent_scale' parameter of VaDE must be a float in the range \(0.0, inf\). Got 0"),
+    (dict(mixture_init="random"), None, "'mixture_init' parameter of VaDE must be a str among .*Got 'random'"),
     (dict(), np.full((20, 64), 2.0, dtype=np.float32), r"needs features in \[0, 1\], got \[2, 2\]"),
 ])
 def test_bad_parameters_and_data_raise(params, X, message, digits, digits_ae):

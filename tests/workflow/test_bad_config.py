@@ -134,12 +134,100 @@ def results_folder_with_a_wildcard(config):
     return ["results/{dataset}", "does not match"]
 
 
+def method_id_is_dot_dot(config):
+    # '..' would write every dataset's runs into one folder, runs/seed0/ of the results folder
+    config["methods"][".."] = config["methods"].pop("kmeans-raw")
+    return ["'..' does not match", "methods"]
+
+
+def method_id_is_a_hidden_name(config):
+    config["methods"][".kmeans"] = config["methods"].pop("kmeans-raw")
+    return ["'.kmeans' does not match", "methods"]
+
+
+def method_ids_differ_only_in_case(config):
+    config["methods"]["DEC"] = dict(config["methods"]["dec"])
+    return ["methods: 'dec' and 'DEC' differ only in case"]
+
+
+def deep_method_named_like_a_net(config):
+    config["methods"]["ae"] = config["methods"].pop("dec")
+    return ["methods.ae: a deep method's id names its embedding map", "'ae'"]
+
+
+def learning_rate_not_a_number(config):
+    config["methods"]["dec"]["params"]["lr"] = "abc"
+    return ["methods.dec.params: The 'lr' parameter of DEC must be a float in the range (0.0, inf). Got 'abc'"]
+
+
+def zero_batch_size(config):
+    config["methods"]["vade"]["params"]["batch_size"] = 0
+    return ["methods.vade.params: The 'batch_size' parameter of VaDE must be an int in the range [1, inf). Got 0"]
+
+
+def option_of_a_from_scratch_method_misspelt(config):
+    config["methods"]["jule"]["params"]["final_clustering"] = "kmeans"
+    return ["methods.jule.params: The 'final_clustering' parameter of JULE must be a str among", "'recurrent'"]
+
+
+def pretraining_setting_in_params(config):
+    config["methods"]["idec"]["params"]["embedding_dim"] = 5
+    return ["methods.idec.params: embedding_dim: in the workflow idec starts from its net", "nets.<id>"]
+
+
+def workflow_setting_in_params(config):
+    config["methods"]["dcn"]["params"]["n_clusters"] = 3
+    return ["methods.dcn.params: n_clusters: set by the workflow"]
+
+
+def image_shape_in_params(config):
+    config["methods"]["infogan"]["params"]["image_shape"] = [1, 8, 8]
+    return ["methods.infogan.params: image_shape: infogan takes it from the dataset"]
+
+
+def unknown_baseline_param(config):
+    config["methods"]["kmeans-raw"]["params"] = {"foo": 1}
+    return ["methods.kmeans-raw.params: unknown parameter(s) ['foo'] for KMeans; valid: init, n_init"]
+
+
+def baseline_param_out_of_range(config):
+    config["methods"]["hdbscan-umap-ae"]["params"] = {"min_cluster_size": 1}
+    return ["methods.hdbscan-umap-ae.params: The 'min_cluster_size' parameter of HDBSCAN must be an int in the "
+            "range [2, inf). Got 1"]
+
+
+def paper_results_not_a_results_file(config, tmp_path):
+    (tmp_path / "notes.txt").write_text("root:x:0:0:root:/root:/bin/bash\n")
+    config["paper_results"] = str(tmp_path / "notes.txt")
+    return ["paper_results: ", "notes.txt: no 'papers' mapping"]
+
+
+def elbow_k_above_the_samples(config):
+    config["figures"]["elbow_k"] = [2, 500]
+    return ["figures.elbow_k: the largest k, 500, must be below the 300 samples", "datasets.digits.subsample"]
+
+
+def elbow_k_reversed(config):
+    config["figures"]["elbow_k"] = [20, 2]
+    return ["figures.elbow_k: [20, 2] must be [smallest k, largest k]"]
+
+
+def seed_beyond_numpys_range(config):
+    config["seeds"] = [0, 2**32]
+    return ["4294967296", "maximum"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
          dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
          dcec_on_a_fully_connected_net, net_for_a_method_trained_from_scratch, deep_method_on_a_vae,
          vae_likelihood_misspelt, sigmoid_output_on_a_conv_net, gaussian_vade_on_a_sigmoid_net,
-         method_on_an_unknown_dataset, method_on_no_dataset, unknown_precision, results_folder_with_a_wildcard]
+         method_on_an_unknown_dataset, method_on_no_dataset, unknown_precision, method_id_is_dot_dot,
+         method_id_is_a_hidden_name, method_ids_differ_only_in_case, deep_method_named_like_a_net,
+         learning_rate_not_a_number, zero_batch_size, option_of_a_from_scratch_method_misspelt,
+         pretraining_setting_in_params, workflow_setting_in_params, image_shape_in_params, unknown_baseline_param,
+         baseline_param_out_of_range, paper_results_not_a_results_file, elbow_k_above_the_samples, elbow_k_reversed,
+         seed_beyond_numpys_range, results_folder_with_a_wildcard]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])
@@ -150,6 +238,23 @@ def test_bad_config_is_refused_before_any_job(fresh_copy, break_config, tmp_path
     write_config(fresh_copy, config)
 
     result = run_snakemake(fresh_copy, "-n")
+
+    assert result.returncode != 0, result.tail()
+    for text in expected:
+        assert text in result.output, f"{text!r} not in the error output:\n{result.tail()}"
+    assert "Building DAG of jobs" not in result.output, result.tail()
+    assert not (fresh_copy / "results").exists()
+
+
+@pytest.mark.parametrize("override, expected", [
+    ("threads={train: 0}", ["threads", "train", "minimum of 1"]),
+    ("seeds=[0, -1]", ["-1", "minimum of 0"]),
+], ids=["zero-threads", "negative-seed"])
+def test_bad_config_is_refused_from_the_command_line(fresh_copy, override, expected):
+    """--config values are read as YAML, so they meet the same checks as a config file's."""
+    write_config(fresh_copy, tiny_config())
+
+    result = run_snakemake(fresh_copy, "-n", "--config", override)
 
     assert result.returncode != 0, result.tail()
     for text in expected:

@@ -83,3 +83,17 @@ def test_two_configs_with_the_same_ids_keep_their_runs_in_their_own_results_fold
               for name in ("first", "second")}
     assert params["first"].get("params", {}).get("lr") != 0.05 and params["second"]["params"]["lr"] == 0.05
     assert sorted(p.name for p in (workdir / "results").iterdir()) == ["first", "second"]
+
+
+def test_command_line_overrides_take_yaml_values(fresh_copy):
+    """`--config key=value` as docs/configuration.md shows it: Snakemake hands nested values over
+    as strings ('2', '0.5'); they are read as YAML, so numbers, booleans and null pass the same
+    checks as in a config file (a method's lr below would otherwise be the string '0.5')."""
+    result = run_snakemake(fresh_copy, "-n", "--config", "threads={train: 2}", "seeds=[0, 3]",
+                           "methods={dec: {params: {lr: 0.5, tol: 0}}}", "paper_results=null")
+
+    assert result.returncode == 0, result.tail()
+    planned = parse_dry_run(result.output)
+    seeds = {dict(wildcards)["seed"] for _, wildcards in planned.of_rule("cluster_deep")}
+    assert seeds == {"0", "3"}, result.tail()
+    assert "threads: 2" in result.output

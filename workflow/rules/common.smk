@@ -12,10 +12,59 @@ from deepclust import paper
 from deepclust.provenance import canonical, code_fingerprint
 from deepclust.tracking import tracking_uri
 
-# --config parses values with YAML's BaseLoader: seeds='[0,1,2]' arrives as ['0', '1', '2']
-if isinstance(config.get("seeds"), list):
-    config["seeds"] = [int(s) if str(s).isdigit() else s for s in config["seeds"]]
-validate(config, schema="../../config/schema.yaml")
+SCHEMA = Path(workflow.basedir) / "config" / "schema.yaml"
+
+
+JSON_TYPES = {type(None): "null", bool: "boolean", int: "integer", float: "number"}
+
+
+def subschema(schema, key):
+    """The schema of ``key``'s value in an object of ``schema`` ({}: any value)."""
+    other = schema.get("additionalProperties")
+    return schema.get("properties", {}).get(key) or (
+        other if isinstance(other, dict) else {}
+    )
+
+
+def yaml_typed(value, schema):
+    """A --config value with each string read as YAML where the schema takes what YAML reads:
+    Snakemake reads nested --config values with YAML's BaseLoader, which leaves every one a
+    string (threads='{train: 2}' gives {'train': '2'}, seeds='[0,1]' gives ['0', '1']). Where
+    the schema leaves the type open (method params) a YAML number, boolean or null is taken.
+    """
+    if isinstance(value, dict):
+        return {
+            key: yaml_typed(item, subschema(schema, key)) for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [yaml_typed(item, schema.get("items", {})) for item in value]
+    if not isinstance(value, str):
+        return value
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value
+    kind = JSON_TYPES.get(type(parsed))
+    allowed = schema.get("type")
+    allowed = [allowed] if isinstance(allowed, str) else allowed
+    if kind == "integer" and allowed and "number" in allowed:
+        kind = "number"
+    return parsed if kind and (allowed is None or kind in allowed) else value
+
+
+def typed_overrides(config, overrides, schema):
+    """Replace in ``config`` each value that --config set by its yaml_typed form."""
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(config.get(key), dict):
+            typed_overrides(config[key], value, subschema(schema, key))
+        else:
+            config[key] = yaml_typed(value, subschema(schema, key))
+
+
+typed_overrides(
+    config, workflow.config_settings.config, yaml.safe_load(SCHEMA.read_text())
+)
+validate(config, schema=str(SCHEMA))
 
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
@@ -61,6 +110,8 @@ def fail(message):
 
 def check_config():
     """Cross-key checks that a JSON schema cannot express; all run before any job starts."""
+    check_ids()
+    check_elbow_k()
     if config["paper_results"]:
         check_paper_results(config["paper_results"])
     for method, spec in METHODS.items():
@@ -93,13 +144,6 @@ def check_config():
                 fail(
                     f"methods.{method}.net: {spec.get('net')!r} is not a net in 'nets' ({', '.join(NETS)})"
                 )
-            valid = method_registry.init_parameters(algorithm)
-            unknown = sorted(set(spec.get("params", {})) - set(valid))
-            if unknown:
-                fail(
-                    f"methods.{method}.params: unknown parameter(s) {unknown} for {algorithm}; "
-                    f"valid: {', '.join(valid)}"
-                )
         else:
             space = spec.get("features")
             if space is None or feature_net(space) not in (None, *NETS):
@@ -107,6 +151,56 @@ def check_config():
                     f"methods.{method}.features: {space!r} is not 'raw', a net ({', '.join(NETS)}) "
                     "or 'umap-<net>'"
                 )
+        # The constraints fit checks (deepclust.methods.parameters, scikit-learn's estimators).
+        # Not in the jobs a cluster executor spawns: they parse the Snakefile again, with the
+        # config the spawning process checked, and importing scikit-learn would delay each.
+        if workflow.is_main_process:
+            try:
+                method_registry.check_params(algorithm, spec.get("params", {}))
+            except ValueError as error:
+                fail(f"methods.{method}.params: {error}")
+
+
+def check_ids():
+    """Ids name folders and files (the schema keeps each a plain name): two that differ only in
+    case would share a folder where file names ignore case (macOS, Windows), and a deep
+    method's embedding map (embedding_<id>.png) must not take the name of an input space's.
+    """
+    for key, ids in (("datasets", DATASETS), ("nets", NETS), ("methods", METHODS)):
+        seen = {}
+        for name in ids:
+            other = seen.setdefault(name.lower(), name)
+            if other != name:
+                fail(
+                    f"{key}: {other!r} and {name!r} differ only in case, so they would share "
+                    "a folder where file names ignore case"
+                )
+    for method in DEEP_METHOD_IDS:
+        if method.lower() in {"raw", *(net.lower() for net in NETS)}:
+            fail(
+                f"methods.{method}: a deep method's id names its embedding map, which would take "
+                f"the name of the input space {method!r}; rename the method"
+            )
+
+
+def check_elbow_k():
+    """k-means and the silhouette need fewer clusters than the samples the figure draws (at
+    most figures.max_points, or a dataset's subsample where that is smaller)."""
+    low, high = config["figures"]["elbow_k"]
+    if low > high:
+        fail(f"figures.elbow_k: {[low, high]} must be [smallest k, largest k]")
+    limits = {"figures.max_points": config["figures"]["max_points"]}
+    for dataset in DATASETS:
+        if config["datasets"][dataset].get("subsample"):
+            limits[f"datasets.{dataset}.subsample"] = config["datasets"][dataset][
+                "subsample"
+            ]
+    key, points = min(limits.items(), key=lambda item: item[1])
+    if high >= points:
+        fail(
+            f"figures.elbow_k: the largest k, {high}, must be below the {points} samples "
+            f"the figure clusters ({key})"
+        )
 
 
 def check_paper_results(path):
@@ -114,7 +208,7 @@ def check_paper_results(path):
         fail(f"paper_results: no such file {path!r}")
     try:
         reported = paper.load_reported(path)
-    except (paper.ReportedResultsError, yaml.YAMLError) as error:
+    except paper.ReportedResultsError as error:
         fail(f"paper_results: {error}")
     known = sorted(set(reported["method"]))
     for method, spec in METHODS.items():

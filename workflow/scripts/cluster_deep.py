@@ -14,14 +14,15 @@ spec = snakemake.params.spec
 X, y, meta = io.load_dataset(snakemake.input.data)
 
 algorithm = spec["algorithm"]
+estimator_class = methods.get(algorithm)
 extra = {}
 if snakemake.input.pretrained:  # methods trained from scratch (InfoGAN, JULE) have none
     # read on the CPU, so that only a bad file (never a GPU error) sets it aside for pretraining again
     extra["autoencoder"] = jobs.read_input(autoencoder.load, snakemake.input.pretrained).to(device)
-if "image_shape" in methods.init_parameters(algorithm) and "image_shape" in meta:
+if "image_shape" in estimator_class._parameter_constraints and "image_shape" in meta:
     extra["image_shape"] = tuple(meta["image_shape"])  # conv networks of methods that build their own
-estimator = methods.get(algorithm)(n_clusters=snakemake.params.n_clusters, device=str(device), random_state=seed,
-                                   verbose=True, **extra, **spec.get("params", {}))
+estimator = estimator_class(n_clusters=snakemake.params.n_clusters, device=str(device), random_state=seed,
+                            verbose=True, **extra, **spec.get("params", {}))
 checkpoint = jobs.checkpoint(snakemake, device)
 start = time.perf_counter()  # a resumed job times only what it ran itself
 # y only feeds the ACC/NMI columns of the history, never the training

@@ -4,10 +4,7 @@ Entries are import strings so that looking a method up (and fingerprinting its c
 deepclust.provenance) never imports torch or the other methods.
 """
 
-import ast
 import importlib
-
-from deepclust.provenance import module_path
 
 DEEP_METHODS = {
     "dec": "deepclust.methods.dec:DEC",
@@ -48,18 +45,33 @@ def get(algorithm: str):
     return getattr(importlib.import_module(module), attribute)
 
 
-def init_parameters(algorithm: str) -> list[str]:
-    """Keyword parameters of a deep method's ``__init__``, read from its source (no import), minus
-    those the workflow sets itself (n_clusters, autoencoder, device, random_state, verbose)."""
-    module, attribute = _entry(algorithm)
-    tree = ast.parse(module_path(module).read_text())
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == attribute:
-            for item in node.body:
-                if isinstance(item, ast.FunctionDef) and item.name == "__init__":
-                    names = [a.arg for a in item.args.args[1:] + item.args.kwonlyargs]
-                    return [n for n in names if n not in WORKFLOW_SET]
-    raise ValueError(f"{module} has no class {attribute} with an __init__")
+def check_params(algorithm: str, params: dict) -> None:
+    """Refuse what a config's ``params`` may not give ``algorithm``, before any job, with the
+    messages ``fit`` would give: a name the estimator does not take, one the workflow sets itself,
+    or a value outside the parameter's constraints. Deep methods are checked against their
+    declaration in deepclust.methods.parameters (no torch import); baselines against their
+    scikit-learn (or hdbscan) estimator's."""
+    from deepclust.methods import parameters  # scikit-learn's validation: imported for a check only
 
+    workflow_set = sorted(set(params) & parameters.WORKFLOW_SET)
+    if workflow_set:
+        raise ValueError(f"{', '.join(workflow_set)}: set by the workflow (n_clusters from datasets.<id>.n_clusters, "
+                         "random_state from seeds, device from the config's device), not in params")
+    if algorithm not in DEEP_METHODS:
+        from deepclust.methods import baselines
 
-WORKFLOW_SET = {"n_clusters", "autoencoder", "device", "random_state", "verbose"}
+        return baselines.check_params(algorithm, params)
+    if "image_shape" in params:
+        raise ValueError(f"image_shape: {algorithm} takes it from the dataset (datasets.<id>.image_shape for "
+                         "files), not from params")
+    # a method that starts from a net takes its network from nets, not the settings it would pretrain by
+    fixed = parameters.WORKFLOW_SET | {"image_shape"}
+    if algorithm not in FROM_SCRATCH:
+        fixed |= parameters.PRETRAINING
+        given = ", ".join(sorted(set(params) & parameters.PRETRAINING))
+        if given:
+            raise ValueError(f"{given}: in the workflow {algorithm} starts from its net's pretrained autoencoder; "
+                             "set the network under nets.<id>, not in params")
+    constraints = parameters.CONSTRAINTS[algorithm]
+    settable = [name for name in constraints if name not in fixed]
+    parameters.check(constraints, params, settable, _entry(algorithm)[1])

@@ -7,12 +7,14 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
+from sklearn.metrics import normalized_mutual_info_score
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from deepclust import engine
 from deepclust.losses import squared_distances
+from deepclust.methods import parameters
 from deepclust.metrics import cluster_accuracy
 from deepclust.pretrain import pretrain_autoencoder
-from sklearn.metrics import normalized_mutual_info_score
 
 
 class DeepClusterer(ClusterMixin, BaseEstimator):
@@ -34,6 +36,13 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     ``history_``, never for training. ``fit`` also takes ``checkpoint`` (an
     ``engine.Checkpoint``), through which methods with ``supports_checkpoint`` save and resume
     their fine-tuning state at epoch ends.
+
+    Every parameter is declared in ``_parameter_constraints`` (``deepclust.methods.parameters``,
+    the single source the workflow's config check reads too) and checked by ``fit`` with
+    scikit-learn's validation, which names the parameter and its valid values. ``fit``,
+    ``predict`` and ``transform`` check X in one place (``_validate_input``): a dense 2-D array
+    without NaN or infinity, with the number of features ``fit`` saw (``n_features_in_``);
+    ``predict`` and ``transform`` before ``fit`` raise ``NotFittedError``.
 
     This class has no ``__init__`` of its own; the parameters below are those its methods read,
     which every subclass that uses the shared ``fit`` takes.
@@ -58,8 +67,10 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         Dimension of the embedding of the autoencoder pretrained when ``autoencoder`` is None.
     device : str
         Torch device: "auto" (CUDA when available, else the CPU), "cpu", "cuda" or "cuda:N".
-    random_state : int or None
-        Seed of weight initialisation, mini-batch order, sampling and k-means; None means 0.
+    random_state : int in [0, 2**32 - 1] or None
+        Seed of weight initialisation, mini-batch order, sampling and k-means; None means 0. A
+        numpy ``RandomState`` is refused: every random stream, torch's too, is seeded from one
+        integer, so that a run is reproduced from its seed alone.
     verbose : bool
         Print progress while training.
 
@@ -71,6 +82,8 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
         Cluster centres in the embedding.
     autoencoder_ : torch.nn.Module
         The fine-tuned network (in eval mode); ``autoencoder`` itself is left as it was.
+    n_features_in_ : int
+        Number of features of the X given to ``fit``.
     history_ : list of dict
         One row per monitoring point of the training (epoch, loss, ...; ``acc`` and ``nmi``
         too when ``y`` was given to ``fit``).
@@ -87,11 +100,31 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     """
 
     supports_checkpoint = False  # whether _fit saves and resumes through self._checkpoint
+    _parameter_constraints: dict = parameters.DEEP_CLUSTERER
+
+    def _validate_input(self, X, y=None, *, fitting: bool) -> np.ndarray:
+        """X as a float32 array, checked in one place for fit, predict and transform as
+        scikit-learn does: the parameters (when fitting) or that the estimator is fitted (else),
+        a dense 2-D array, no NaN or infinity, at least n_clusters rows when fitting, as many
+        features as fit saw otherwise, and a ``y`` as long as X. Then ``_check_fit``."""
+        if fitting:
+            self._validate_params()
+        else:
+            check_is_fitted(self, "autoencoder_")
+        X = validate_data(self, X, reset=fitting, dtype=np.float32)
+        if fitting:
+            if len(X) < self.n_clusters:
+                raise ValueError(f"X must have at least n_clusters={self.n_clusters} rows; got {len(X)}")
+            if y is not None and len(y) != len(X):
+                raise ValueError(f"y has {len(y)} labels but X has {len(X)} rows")
+            self._check_fit(X)
+        return X
+
+    def _check_fit(self, X: np.ndarray) -> None:
+        """Checks of the parameters against each other or against the data, before fitting."""
 
     def _start(self, X):
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or len(X) < self.n_clusters:
-            raise ValueError(f"X must be 2-D with at least n_clusters={self.n_clusters} rows; got shape {X.shape}")
+        """X validated by _validate_input -> (data tensor, model, generator, seed)."""
         seed = 0 if self.random_state is None else int(self.random_state)
         device = engine.resolve_device(self.device)
         generator = engine.seeded_generator(seed, device)
@@ -110,7 +143,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         """``checkpoint`` (engine.Checkpoint): save and resume the fine-tuning state at epoch
         ends (methods with ``supports_checkpoint``; others ignore it and restart on a retry)."""
-        data, model, generator, seed = self._start(X)
+        data, model, generator, seed = self._start(self._validate_input(X, y, fitting=True))
         self.history_ = []
         self._checkpoint = checkpoint
         try:
@@ -139,6 +172,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
 
     def transform(self, X) -> np.ndarray:
         """Embedding of X by the fine-tuned encoder."""
+        X = self._validate_input(X, fitting=False)
         device = next(self.autoencoder_.parameters()).device
         return engine.full_pass(self.autoencoder_.encoder, engine.as_tensor(X, device)).cpu().numpy()
 

@@ -1,10 +1,17 @@
 """Classical clustering baselines. Each factory returns an unfitted scikit-learn style estimator;
-the workflow runs them on a feature space (raw input, an AE embedding, a UMAP of it)."""
+the workflow runs them on a feature space (raw input, an AE embedding, a UMAP of it). Their
+parameters are checked by the estimators' own constraints (``check_params``, before any job)."""
+
+import inspect
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.cluster import DBSCAN, AgglomerativeClustering, KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.neighbors import NearestNeighbors
+from sklearn.utils._param_validation import HasMethods, Interval, RealNotInt, StrOptions
+
+from deepclust.methods import parameters
 
 
 def kmeans(n_clusters, random_state=0, n_init=10, **params):
@@ -71,6 +78,12 @@ class AutoEpsDBSCAN(DBSCAN):
        International Conference on Knowledge Discovery and Data Mining (KDD), 1996.
     """
 
+    _parameter_constraints: dict = {
+        **DBSCAN._parameter_constraints,
+        "eps": [Interval(Real, 0.0, None, closed="neither"), StrOptions({"auto"})],
+        "eps_quantile": [parameters.FRACTION],
+    }
+
     def __init__(self, eps="auto", min_samples=10, eps_quantile=0.5, metric="euclidean", metric_params=None,
                  algorithm="auto", leaf_size=30, p=None, n_jobs=None):
         super().__init__(eps=eps, min_samples=min_samples, metric=metric, metric_params=metric_params,
@@ -78,6 +91,7 @@ class AutoEpsDBSCAN(DBSCAN):
         self.eps_quantile = eps_quantile
 
     def fit(self, X, y=None, sample_weight=None):
+        self._validate_params()
         if self.eps == "auto":
             neighbours = NearestNeighbors(n_neighbors=self.min_samples, metric=self.metric, p=self.p,
                                           metric_params=self.metric_params)
@@ -97,7 +111,57 @@ def dbscan(n_clusters=None, random_state=None, **params):
     return AutoEpsDBSCAN(**params)
 
 
+# The hdbscan package's HDBSCAN declares no constraints; these are the checks its fit makes (it
+# takes alpha and cluster_selection_persistence as floats only). Its **kwargs, passed to the
+# metric, are not taken.
+HDBSCAN_CONSTRAINTS = {
+    "min_cluster_size": [parameters.at_least(2)],
+    "min_samples": [parameters.at_least(1), None],
+    "cluster_selection_epsilon": [parameters.NON_NEGATIVE],
+    "cluster_selection_persistence": [Interval(RealNotInt, 0, None, closed="left")],
+    "max_cluster_size": [parameters.at_least(0)],
+    "metric": [str, callable],
+    "alpha": [Interval(RealNotInt, 0, None, closed="neither")],
+    "p": [parameters.NON_NEGATIVE, None],
+    "algorithm": [StrOptions({"best", "generic", "prims_kdtree", "prims_balltree", "boruvka_kdtree",
+                              "boruvka_balltree"})],
+    "leaf_size": [parameters.at_least(1)],
+    "memory": [str, HasMethods(["cache"]), None],
+    "approx_min_span_tree": ["boolean"],
+    "gen_min_span_tree": ["boolean"],
+    "core_dist_n_jobs": [Integral],
+    "cluster_selection_method": [StrOptions({"eom", "leaf"})],
+    "allow_single_cluster": ["boolean"],
+    "prediction_data": ["boolean"],
+    "branch_detection_data": ["boolean"],
+    "match_reference_implementation": ["boolean"],
+    "cluster_selection_epsilon_max": [Interval(Real, 0, None, closed="both")],  # inf: no maximum
+}
+
+
 def hdbscan(n_clusters=None, random_state=None, min_cluster_size=20, **params):
     import hdbscan as hdbscan_package  # the hdbscan package (McInnes et al.), imported only when used
 
-    return hdbscan_package.HDBSCAN(min_cluster_size=min_cluster_size, **params)
+    params = {"min_cluster_size": min_cluster_size, **params}
+    parameters.check(HDBSCAN_CONSTRAINTS, params, list(HDBSCAN_CONSTRAINTS), "HDBSCAN")
+    return hdbscan_package.HDBSCAN(**params)
+
+
+# baseline -> its estimator and the estimator's parameters that the factory sets from its own
+# n_clusters and random_state (which are never params either)
+ESTIMATORS = {"kmeans": (KMeans, set()), "gmm": (GaussianMixture, {"n_components"}),
+              "agglomerative": (AgglomerativeClustering, set()), "dbscan": (AutoEpsDBSCAN, set())}
+
+
+def check_params(algorithm: str, params: dict) -> None:
+    """Refuse a baseline's ``params`` that its estimator's signature does not take or that its
+    constraints refuse, with scikit-learn's message naming the parameter."""
+    if algorithm == "hdbscan":
+        name, constraints = "HDBSCAN", HDBSCAN_CONSTRAINTS
+        fixed, accepted = set(), list(HDBSCAN_CONSTRAINTS)
+    else:
+        estimator, fixed = ESTIMATORS[algorithm]
+        name, constraints = estimator.__name__, estimator._parameter_constraints
+        accepted = list(inspect.signature(estimator).parameters)
+    settable = [p for p in accepted if p not in fixed | {"n_clusters", "random_state"}]
+    parameters.check(constraints, params, settable, name)

@@ -6,6 +6,7 @@ their spatial structure. Paper settings: gamma 0.1, Adam lr 0.001, batch 256, up
 140, tol 0.001, CAE pretrained 200 epochs.
 """
 
+from deepclust.methods import parameters
 from deepclust.methods.idec import IDEC
 from deepclust.nn.autoencoder import ConvAutoencoder
 
@@ -51,8 +52,9 @@ class DCEC(IDEC):
         Epochs of autoencoder pretraining when ``autoencoder`` is None (the paper's 200).
     device : str, default="auto"
         Torch device: "auto", "cpu" or "cuda[:N]".
-    random_state : int or None, default=None
-        Seed; None means 0.
+    random_state : int in [0, 2**32 - 1] or None, default=None
+        Seed; None means 0. A numpy ``RandomState`` is refused (every random stream is seeded
+        from one integer).
     verbose : bool, default=False
         Print progress.
 
@@ -80,6 +82,8 @@ class DCEC(IDEC):
        Neural Information Processing: 24th International Conference (ICONIP), Lecture Notes in
        Computer Science 10635, Springer, 2017.
     """
+
+    _parameter_constraints: dict = parameters.DCEC
 
     def __init__(self, n_clusters=10, *, autoencoder=None, gamma=0.1, alpha=1.0, optimizer="adam", lr=0.001,
                  momentum=0.9, batch_size=256, update_interval=140, tol=0.001, max_epochs=200, n_init=20,

@@ -12,6 +12,7 @@ import torch
 
 from deepclust import engine
 from deepclust.losses import kmeans_loss, reconstruction_loss, squared_distances
+from deepclust.methods import parameters
 from deepclust.methods.base import DeepClusterer
 
 
@@ -64,8 +65,9 @@ class DCN(DeepClusterer):
         Embedding dimension of the pretrained autoencoder.
     device : str, default="auto"
         Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
-    random_state : int or None, default=None
-        Seed of initialisation, mini-batch order and k-means; None means 0.
+    random_state : int in [0, 2**32 - 1] or None, default=None
+        Seed of initialisation, mini-batch order and k-means; None means 0. A numpy
+        ``RandomState`` is refused (every random stream is seeded from one integer).
     verbose : bool, default=False
         Print progress.
 
@@ -91,6 +93,7 @@ class DCN(DeepClusterer):
     """
 
     supports_checkpoint = True
+    _parameter_constraints: dict = parameters.DCN
 
     def __init__(self, n_clusters=10, *, autoencoder=None, lambda_=1.0, lr=1e-4, batch_size=256,
                  max_epochs=50, initial_count=100, n_init=20, pretrain_epochs=200,

@@ -11,6 +11,7 @@ import torch
 
 from deepclust import engine
 from deepclust.losses import kl_clustering_loss, student_t_assignment, target_distribution
+from deepclust.methods import parameters
 from deepclust.methods.base import DeepClusterer
 
 
@@ -61,8 +62,9 @@ class DEC(DeepClusterer):
         Embedding dimension of the pretrained autoencoder.
     device : str, default="auto"
         Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
-    random_state : int or None, default=None
-        Seed of initialisation, mini-batch order and k-means; None means 0.
+    random_state : int in [0, 2**32 - 1] or None, default=None
+        Seed of initialisation, mini-batch order and k-means; None means 0. A numpy
+        ``RandomState`` is refused (every random stream is seeded from one integer).
     verbose : bool, default=False
         Print progress.
 
@@ -101,6 +103,7 @@ class DEC(DeepClusterer):
     """
 
     supports_checkpoint = True
+    _parameter_constraints: dict = parameters.DEC
 
     def __init__(self, n_clusters=10, *, autoencoder=None, alpha=1.0, optimizer="sgd", lr=0.01,
                  momentum=0.9, batch_size=256, update_interval=140, tol=0.001, max_epochs=200,

@@ -6,6 +6,7 @@ Paper settings: Adam lr 0.001, batch 256, gamma 0.1, update interval 140, tol 0.
 """
 
 from deepclust.losses import kl_clustering_loss, reconstruction_loss, student_t_assignment
+from deepclust.methods import parameters
 from deepclust.methods.dec import DEC
 
 
@@ -43,8 +44,9 @@ class IDEC(DEC):
         (500, 500, 2000), 10).
     device : str, default="auto"
         Torch device: "auto", "cpu" or "cuda[:N]".
-    random_state : int or None, default=None
-        Seed; None means 0.
+    random_state : int in [0, 2**32 - 1] or None, default=None
+        Seed; None means 0. A numpy ``RandomState`` is refused (every random stream is seeded
+        from one integer).
     verbose : bool, default=False
         Print progress.
 
@@ -72,6 +74,8 @@ class IDEC(DEC):
        Structure Preservation", Proceedings of the 26th International Joint Conference on
        Artificial Intelligence (IJCAI), 2017.
     """
+
+    _parameter_constraints: dict = parameters.IDEC
 
     def __init__(self, n_clusters=10, *, autoencoder=None, gamma=0.1, alpha=1.0, optimizer="adam", lr=0.001,
                  momentum=0.9, batch_size=256, update_interval=140, tol=0.001, max_epochs=200,

@@ -26,9 +26,11 @@ import math
 
 import numpy as np
 import torch
+from sklearn.utils.validation import check_is_fitted
 from torch.nn import functional as F
 
 from deepclust import engine
+from deepclust.methods import parameters
 from deepclust.methods.base import DeepClusterer
 from deepclust.nn.gan import InfoGANNet
 
@@ -121,8 +123,9 @@ class InfoGAN(DeepClusterer):
         Channels of the first convolution, doubling per stride-2 step (images only).
     device : str, default="auto"
         Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
-    random_state : int or None, default=None
-        Seed of weight initialisation, mini-batch order and prior samples; None means 0.
+    random_state : int in [0, 2**32 - 1] or None, default=None
+        Seed of weight initialisation, mini-batch order and prior samples; None means 0. A numpy
+        ``RandomState`` is refused (every random stream is seeded from one integer).
     verbose : bool, default=False
         Print progress.
 
@@ -144,6 +147,7 @@ class InfoGAN(DeepClusterer):
     """
 
     supports_checkpoint = True  # its own fit (no DeepClusterer._fit: nothing pretrained) takes the checkpoint
+    _parameter_constraints: dict = parameters.INFOGAN
 
     def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, noise_dim=62, n_continuous=2,
                  lambda_categorical=1.0, lambda_continuous=1.0, d_lr=2e-4, g_lr=1e-3, betas=(0.5, 0.999),
@@ -168,36 +172,18 @@ class InfoGAN(DeepClusterer):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self):
-        at_least = {"n_clusters": 2, "batch_size": 2, "max_epochs": 1, "hidden_dim": 1, "q_hidden_dim": 1,
-                    "filters": 1, "noise_dim": 0, "n_continuous": 0}
-        for name, minimum in at_least.items():
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-        for name in ("lambda_categorical", "lambda_continuous"):
-            if not getattr(self, name) >= 0:
-                raise ValueError(f"{name} must be >= 0; got {getattr(self, name)!r}")
-        for name in ("d_lr", "g_lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
-        if len(self.betas) != 2 or not all(0 <= b < 1 for b in self.betas):
-            raise ValueError(f"betas must be two numbers in [0, 1); got {self.betas!r}")
+    def _check_fit(self, X: np.ndarray) -> None:
+        self._check_unit_range(X)
 
     @staticmethod
-    def _check_data(X, min_rows: int = 1) -> np.ndarray:
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or len(X) < min_rows:
-            raise ValueError(f"X must be 2-D with at least {min_rows} rows; got shape {X.shape}")
+    def _check_unit_range(X: np.ndarray) -> None:
         low, high = float(X.min()), float(X.max())
         if not (0.0 <= low and high <= 1.0):
             raise ValueError(f"InfoGAN's generator outputs [0, 1] (sigmoid), so X must lie in [0, 1]; got values "
                              f"in [{low:.4g}, {high:.4g}]. Use the minmax preprocessing.")
-        return X
 
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
-        self._check_params()
-        X = self._check_data(X, min_rows=self.n_clusters)
+        X = self._validate_input(X, y, fitting=True)
         seed = 0 if self.random_state is None else int(self.random_state)
         device = engine.resolve_device(self.device)
         generator = engine.seeded_generator(seed, device)
@@ -275,8 +261,10 @@ class InfoGAN(DeepClusterer):
 
     def transform(self, X) -> np.ndarray:
         """Q's categorical logits (n x K): the embedding InfoGAN clusters in (by its argmax)."""
+        X = self._validate_input(X, fitting=False)
+        self._check_unit_range(X)
         device = next(self.autoencoder_.parameters()).device
-        return self._code_logits(self.autoencoder_, engine.as_tensor(self._check_data(X), device)).cpu().numpy()
+        return self._code_logits(self.autoencoder_, engine.as_tensor(X, device)).cpu().numpy()
 
     def predict(self, X) -> np.ndarray:
         """argmax_c Q(c | x)."""
@@ -285,6 +273,7 @@ class InfoGAN(DeepClusterer):
     def generate(self, n_per_code: int = 10, random_state=None) -> np.ndarray:
         """Generated rows per categorical code, shape (K, n_per_code, d). Column j of every code
         shares the same noise and continuous codes, so a figure's columns differ only in c."""
+        check_is_fitted(self, "autoencoder_")
         net = self.autoencoder_
         device = next(net.parameters()).device
         seed = random_state if random_state is not None else (self.random_state or 0)

@@ -61,6 +61,7 @@ from scipy.sparse.csgraph import connected_components
 from torch.nn import functional as F
 
 from deepclust import engine
+from deepclust.methods import parameters
 from deepclust.methods.base import DeepClusterer
 from deepclust.nn.jule import JULENet
 
@@ -334,9 +335,6 @@ def weighted_triplet_loss(f: torch.Tensor, labels: torch.Tensor, margin: float =
     return (torch.where(mask, hinge, 0.0).sum(1) / mask.sum(1)).mean()
 
 
-FINAL_CLUSTERINGS = ("from_scratch", "recurrent")
-
-
 class JULE(DeepClusterer):
     """JULE: agglomerative clustering and a CNN's representation learned together, as a recurrent process.
 
@@ -411,8 +409,9 @@ class JULE(DeepClusterer):
         (the paper's loss); "anchor", the anchors only, as the authors' Torch code computes.
     device : str, default="auto"
         Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
-    random_state : int or None, default=None
-        Seed of weight initialisation and mini-batch order; None means 0.
+    random_state : int in [0, 2**32 - 1] or None, default=None
+        Seed of weight initialisation and mini-batch order; None means 0. A numpy
+        ``RandomState`` is refused (every random stream is seeded from one integer).
     verbose : bool, default=False
         Print progress.
 
@@ -442,6 +441,7 @@ class JULE(DeepClusterer):
     """
 
     supports_checkpoint = True
+    _parameter_constraints: dict = parameters.JULE
 
     def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, unrolling_rate=0.9,
                  epochs_per_period=20, n_neighbors=20, n_cluster_neighbors=5, margin=0.2, gamma=1.0,
@@ -473,28 +473,9 @@ class JULE(DeepClusterer):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self, n_samples: int):
-        at_least = {"n_clusters": 2, "epochs_per_period": 0, "n_neighbors": 1, "n_cluster_neighbors": 2,
-                    "batch_size": 2, "filters": 1, "feature_dim": 1, "hidden_dim": 1}
-        for name, minimum in at_least.items():
-            value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < minimum:
-                raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
-        if self.n_neighbors >= n_samples:
-            raise ValueError(f"n_neighbors={self.n_neighbors} must be below the number of samples ({n_samples})")
-        if not 0 < self.unrolling_rate <= 1:
-            raise ValueError(f"unrolling_rate must be in (0, 1]; got {self.unrolling_rate!r}")
-        if not 0 <= self.outlier_fraction < 1:
-            raise ValueError(f"outlier_fraction must be in [0, 1); got {self.outlier_fraction!r}")
-        for name in ("margin", "gamma", "lr"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be > 0; got {getattr(self, name)!r}")
-        if self.final_clustering not in FINAL_CLUSTERINGS:
-            raise ValueError(f"final_clustering must be one of {', '.join(FINAL_CLUSTERINGS)}; "
-                             f"got {self.final_clustering!r}")
-        if self.triplet_gradient not in TRIPLET_GRADIENTS:
-            raise ValueError(f"triplet_gradient must be one of {', '.join(TRIPLET_GRADIENTS)}; "
-                             f"got {self.triplet_gradient!r}")
+    def _check_fit(self, X: np.ndarray) -> None:
+        if self.n_neighbors >= len(X):
+            raise ValueError(f"n_neighbors={self.n_neighbors} must be below the number of samples ({len(X)})")
 
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         """``checkpoint`` (engine.Checkpoint): save at epoch ends and resume. Within a period the
@@ -502,10 +483,7 @@ class JULE(DeepClusterer):
         period's end), so an epoch end is a consistent point: the state is the CNN, the optimiser,
         the random streams, the period's labels, the counters and the history. A checkpoint from
         the period's last epoch resumes with that period's merges, then the final clustering."""
-        X = np.asarray(X, dtype=np.float32)
-        if X.ndim != 2 or len(X) < self.n_clusters:
-            raise ValueError(f"X must be 2-D with at least n_clusters={self.n_clusters} rows; got shape {X.shape}")
-        self._check_params(len(X))
+        X = self._validate_input(X, y, fitting=True)
         seed = 0 if self.random_state is None else int(self.random_state)
         device = engine.resolve_device(self.device)
         generator = engine.seeded_generator(seed, device)

@@ -28,6 +28,7 @@ from sklearn.cluster import KMeans
 
 from deepclust import engine
 from deepclust.losses import reconstruction_loss
+from deepclust.methods import parameters
 from deepclust.methods.base import DeepClusterer
 from deepclust.metrics import best_matching
 
@@ -197,8 +198,9 @@ class MetricLearningDC(DeepClusterer):
         Embedding dimension of the pretrained autoencoder.
     device : str, default="auto"
         Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
-    random_state : int or None, default=None
-        Seed of initialisation, batch sampling and k-means; None means 0.
+    random_state : int in [0, 2**32 - 1] or None, default=None
+        Seed of initialisation, batch sampling and k-means; None means 0. A numpy
+        ``RandomState`` is refused (every random stream is seeded from one integer).
     verbose : bool, default=False
         Print progress.
 
@@ -236,6 +238,7 @@ class MetricLearningDC(DeepClusterer):
     """
 
     supports_checkpoint = True
+    _parameter_constraints: dict = parameters.METRIC_LEARNING
 
     def __init__(self, n_clusters=10, *, autoencoder=None, loss="batch_hard", margin=0.2, normalize=True,
                  rounds=50, epochs_per_round=1, batch_size=72, samples_per_class=4, lr=3e-4,
@@ -262,29 +265,11 @@ class MetricLearningDC(DeepClusterer):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_params(self):
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {self.loss!r}")
-        if not self.margin > 0:
-            raise ValueError(f"margin must be > 0, got {self.margin}")
-        for name in ("rounds", "epochs_per_round"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.samples_per_class < 2:
-            raise ValueError(f"samples_per_class must be >= 2 (an anchor needs a positive), "
-                             f"got {self.samples_per_class}")
+    def _check_fit(self, X: np.ndarray) -> None:
         if self.batch_size < 2 * self.samples_per_class:
             raise ValueError(f"batch_size must hold at least 2 pseudo-classes of samples_per_class="
                              f"{self.samples_per_class} samples (>= {2 * self.samples_per_class}), "
                              f"got {self.batch_size}")
-        if self.reconstruction_weight < 0:
-            raise ValueError(f"reconstruction_weight must be >= 0, got {self.reconstruction_weight}")
-        if not 0 <= self.tol <= 1:
-            raise ValueError(f"tol is a fraction of samples, in [0, 1]; got {self.tol}")
-
-    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
-        self._check_params()
-        return super().fit(X, y, checkpoint=checkpoint)
 
     def _embed(self, z: torch.Tensor) -> torch.Tensor:
         """The space the metric loss and k-means work in."""
@@ -360,5 +345,6 @@ class MetricLearningDC(DeepClusterer):
 
     def transform(self, X) -> np.ndarray:
         """The (normalised, when ``normalize``) embedding that k-means clusters."""
+        X = self._validate_input(X, fitting=False)
         device = next(self.autoencoder_.parameters()).device
         return self._embedding(self.autoencoder_, engine.as_tensor(X, device))

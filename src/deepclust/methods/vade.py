@@ -28,12 +28,14 @@ import numpy as np
 import torch
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
+from sklearn.utils.validation import check_is_fitted
 from torch import nn
 from torch.nn import functional as F
 
 from deepclust import engine
+from deepclust.methods import parameters
 from deepclust.methods.base import DeepClusterer
-from deepclust.nn.vae import LIKELIHOODS, VariationalAutoencoder, negative_log_likelihood
+from deepclust.nn.vae import VariationalAutoencoder, negative_log_likelihood
 from deepclust.pretrain import check_unit_interval
 
 
@@ -182,9 +184,10 @@ class VaDE(DeepClusterer):
         Latent dimension of the pretrained autoencoder.
     device : str, default="auto"
         Torch device: "auto" (CUDA when available, else the CPU), "cpu" or "cuda[:N]".
-    random_state : int or None, default=None
+    random_state : int in [0, 2**32 - 1] or None, default=None
         Seed of initialisation, mini-batch order, the reparameterisation noise and the mixture
-        fit; None means 0.
+        fit; None means 0. A numpy ``RandomState`` is refused (every random stream is seeded
+        from one integer).
     verbose : bool, default=False
         Print progress.
 
@@ -216,6 +219,7 @@ class VaDE(DeepClusterer):
     """
 
     supports_checkpoint = True
+    _parameter_constraints: dict = parameters.VADE
 
     def __init__(self, n_clusters=10, *, autoencoder=None, likelihood="bernoulli", lr=0.002, lr_decay=0.9,
                  decay_every=10, min_lr=0.0002, batch_size=100, max_epochs=500, n_init=1,
@@ -241,28 +245,12 @@ class VaDE(DeepClusterer):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check(self, X: np.ndarray) -> None:
-        if self.likelihood not in LIKELIHOODS:
-            raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
-        if not self.lr > 0 or not 0 < self.lr_decay <= 1 or not self.min_lr >= 0:
-            raise ValueError(f"need lr > 0, 0 < lr_decay <= 1 and min_lr >= 0; got lr={self.lr}, "
-                             f"lr_decay={self.lr_decay}, min_lr={self.min_lr}")
-        for name in ("decay_every", "batch_size", "n_init"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.mixture_init not in MIXTURE_INITS:
-            raise ValueError(f"mixture_init must be one of {MIXTURE_INITS}, got {self.mixture_init!r}")
-        if int(self.decoder_warmup_epochs) < 0:
-            raise ValueError(f"decoder_warmup_epochs must be at least 0, got {self.decoder_warmup_epochs}")
-        if not self.latent_scale > 0:
-            raise ValueError(f"latent_scale must be > 0, got {self.latent_scale}")
+    def _check_fit(self, X: np.ndarray) -> None:
         if self.likelihood == "bernoulli":
             check_unit_interval(X, "likelihood='bernoulli'", "likelihood='gaussian'")
 
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
-        X = np.asarray(X, dtype=np.float32)
-        self._check(X)
-        data, autoencoder, generator, seed = self._start(X)
+        data, autoencoder, generator, seed = self._start(self._validate_input(X, y, fitting=True))
         self.history_ = []
         model = rescale_latent(VariationalAutoencoder.from_autoencoder(autoencoder, self.likelihood),
                                self.latent_scale)
@@ -363,6 +351,7 @@ class VaDE(DeepClusterer):
     def sample(self, n_per_cluster: int, random_state=None) -> np.ndarray:
         """Generated samples, (n_clusters, n_per_cluster, n_features): z ~ N(mu_c, diag sigma_c^2)
         for each cluster c, decoded to the mean of p(x|z)."""
+        check_is_fitted(self, "autoencoder_")
         device = self.prior_.means.device
         generator = torch.Generator(device=device).manual_seed(0 if random_state is None else int(random_state))
         with torch.inference_mode():
