@@ -297,8 +297,17 @@ def mlflow_down() -> str:
 # (what is tried, node ids of the tests that try it: "file::test" or "file::test_prefix*")
 RELIABILITY = [
     ("Bad inputs, each refused with a message naming it", None),
-    ("configs (wrong types, unknown keys, out-of-range values, unknown algorithms, nets, datasets, feature "
-     "spaces, sources), refused before any job", ["tests/workflow/test_bad_config.py::test_bad_config_is_refused*"]),
+    ("configs (wrong types, unknown keys, out-of-range values, ids that are no plain file names, unknown "
+     "algorithms, nets, datasets, feature spaces, sources, estimator parameters; in files and in --config), "
+     "refused before any job", ["tests/workflow/test_bad_config.py::test_bad_config_is_refused*"]),
+    ("estimator parameters (wrong types, out-of-range values, unknown names), per registered method: fit and "
+     "the config check give the same message", ["tests/unit/test_estimator_checks.py::test_bad_parameter*",
+                                                 "tests/unit/test_baselines_registry.py::test_bad_baseline_params*",
+                                                 "tests/unit/test_baselines_registry.py::test_check_params_refuses*"]),
+    ("rows given to fit, predict and transform (NaN, infinity, a wrong feature count, sparse, 1-D, labels of the "
+     "wrong length, a RandomState seed) and use before fit, per registered deep method",
+     ["tests/unit/test_estimator_checks.py::test_bad_rows*", "tests/unit/test_estimator_checks.py::test_bad_labels*",
+      "tests/unit/test_estimator_checks.py::test_unfitted*"]),
     ("user data files (missing, empty, truncated, garbage bytes, NaN/inf, wrong shapes, labels of the wrong "
      "length, pickled arrays, ...)", ["tests/unit/test_user_files.py::test_bad_user_files*",
                                       "tests/unit/test_user_files.py::test_missing_file_is_named"]),
