@@ -16,7 +16,8 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
-from sklearn.utils._param_validation import InvalidParameterError, generate_invalid_param_val, make_constraint
+from sklearn.utils._param_validation import (InvalidParameterError, Interval, generate_invalid_param_val,
+                                            make_constraint)
 
 from deepclust import engine, methods
 from deepclust.methods import parameters
@@ -67,7 +68,7 @@ def bad_values():
                 continue
             cases.append((name, parameter, NOT_A_VALUE))
             for constraint in map(make_constraint, constraints):
-                if type(constraint).__name__ == "Interval":
+                if type(constraint) is Interval:  # not a Sequence of numbers
                     cases.append((name, parameter, generate_invalid_param_val(constraint)))
     return cases
 
