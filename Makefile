@@ -1,6 +1,7 @@
 # make run   : set up .venv (reused while the lock is unchanged) and run the default DAG + report
 # make test  : lint, the test suite and the documentation's strict build (what CI runs)
 # make docs  : regenerate every table of numbers in README.md, docs/ and studies/ from the records
+# make benchmark: the field study (config/benchmark.yaml): every method on 8 datasets, 5 seeds, ranked
 # make paper : the papers' tables (config/paper.yaml); make paper-cpu: its CPU-sized part;
 # make paper-quick: the 2-core CPU variant with cut epochs; each config writes under its own
 # `results:` folder (results/paper/, results/paper_cpu/, results/mnist/), the default under results/
@@ -13,7 +14,7 @@ LOCK := envs/requirements.lock
 STAMP := $(VENV)/.installed-$(shell cat $(LOCK) pyproject.toml | sha256sum | cut -c1-16)
 CORES ?= all
 
-.PHONY: venv run report test lint docs paper paper-cpu paper-quick bench clean
+.PHONY: venv run report test lint docs benchmark paper paper-cpu paper-quick clean
 
 venv: $(STAMP)
 
@@ -40,6 +41,9 @@ paper: venv
 # paper.yaml's DEC, IDEC, DCN, N2D, k-means (MNIST) and JULE (MNIST-test) at the papers' settings on a CPU
 paper-cpu: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile config/paper_cpu.yaml
+
+benchmark: venv
+	$(BIN)/snakemake --cores $(CORES) --configfile config/benchmark.yaml
 
 paper-quick: venv
 	$(BIN)/snakemake --cores $(CORES) --configfile config/mnist.yaml --config seeds='[0,1,2,3,4]'

@@ -26,6 +26,7 @@ localrules:
     init_tracking,
     summary_table,
     paper_table,
+    leaderboard,
     figure_methods,
     sync_tracking,
 

@@ -308,6 +308,8 @@ RELIABILITY = [
      "wrong length, a RandomState seed) and use before fit, per registered deep method",
      ["tests/unit/test_estimator_checks.py::test_bad_rows*", "tests/unit/test_estimator_checks.py::test_bad_labels*",
       "tests/unit/test_estimator_checks.py::test_unfitted*"]),
+    ("methods of one's own (`package.module:Class` that does not import, has no class, sets no labels_, takes "
+     "no such parameter or refuses its value)", ["tests/unit/test_plugins.py::test_bad_plugins*"]),
     ("user data files (missing, empty, truncated, garbage bytes, NaN/inf, wrong shapes, labels of the wrong "
      "length, pickled arrays, ...)", ["tests/unit/test_user_files.py::test_bad_user_files*",
                                       "tests/unit/test_user_files.py::test_missing_file_is_named"]),

@@ -217,6 +217,31 @@ def seed_beyond_numpys_range(config):
     return ["4294967296", "maximum"]
 
 
+def plugin_that_does_not_import(config):
+    config["methods"]["mine"] = {"algorithm": "my_package.my_module:MyMethod"}
+    return ["methods.mine.algorithm", "cannot import 'my_package.my_module'", "PYTHONPATH"]
+
+
+def plugin_that_sets_no_labels(config):
+    config["methods"]["pca"] = {"algorithm": "sklearn.decomposition:PCA"}
+    return ["sklearn.decomposition:PCA does not set labels_"]
+
+
+def plugin_param_not_in_its_signature(config):
+    config["methods"]["birch"] = {"algorithm": "sklearn.cluster:Birch", "params": {"treshold": 0.3}}
+    return ["methods.birch.params", "unknown parameter(s) ['treshold']", "threshold"]
+
+
+def plugin_param_out_of_range(config):
+    config["methods"]["birch"] = {"algorithm": "sklearn.cluster:Birch", "params": {"threshold": -1.0}}
+    return ["methods.birch.params", "'threshold' parameter of Birch must be a float in the range (0.0, inf)"]
+
+
+def plugin_without_autoencoder_given_a_net(config):
+    config["methods"]["birch"] = {"algorithm": "sklearn.cluster:Birch", "net": "ae"}
+    return ["methods.birch.net", "takes no autoencoder", "features"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
          dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
@@ -227,7 +252,9 @@ CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs
          learning_rate_not_a_number, zero_batch_size, option_of_a_from_scratch_method_misspelt,
          pretraining_setting_in_params, workflow_setting_in_params, image_shape_in_params, unknown_baseline_param,
          baseline_param_out_of_range, paper_results_not_a_results_file, elbow_k_above_the_samples, elbow_k_reversed,
-         seed_beyond_numpys_range, results_folder_with_a_wildcard]
+         seed_beyond_numpys_range, results_folder_with_a_wildcard, plugin_that_does_not_import,
+         plugin_that_sets_no_labels, plugin_param_not_in_its_signature, plugin_param_out_of_range,
+         plugin_without_autoencoder_given_a_net]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])

@@ -26,11 +26,13 @@ def test_configfile_replaces_the_default_methods(tmp_path):
 
 
 @pytest.mark.parametrize("names", [["mnist"], ["paper"], ["paper_cpu"], ["paper_cpu", "paper_adam_ae"],
-                                   ["paper", "jule_outliers"], ["paper", "vade_latent_scale"]])
+                                   ["paper", "jule_outliers"], ["paper", "vade_latent_scale"], ["benchmark"],
+                                   ["benchmark", "benchmark_offline"], ["benchmark_gpu"]])
 def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, names):
-    """config/mnist.yaml, paper.yaml, paper_cpu.yaml and the overlays (Adam pretraining, JULE's
-    outlier remedy, VaDE's latent scale) stay valid: a dry run plans one run per method x dataset x seed they list, and
-    the paper table (a GPU is not needed to plan), all in the config's own results folder."""
+    """config/mnist.yaml, paper.yaml, paper_cpu.yaml, the benchmark suites and the overlays (Adam
+    pretraining, JULE's outlier remedy, VaDE's latent scale, the offline datasets) stay valid: a dry
+    run plans one run per method x dataset x seed they list, the leaderboard and, where set, the paper
+    table (a GPU is not needed to plan), all in the config's own results folder."""
     workdir = copy_workflow(tmp_path / "wf")
     configs = [yaml.safe_load((workdir / "config" / f"{name}.yaml").read_text()) for name in names]
     shipped = configs[0]
@@ -45,12 +47,14 @@ def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path,
     assert results != "results" and not elsewhere, elsewhere
     runs = {tuple(path.split("/")[-4:-1]) for path in planned.outputs
             if path.startswith(f"{results}/runs/") and path.endswith("/metrics.json")}
+    run_datasets = next((c["run_datasets"] for c in reversed(configs) if "run_datasets" in c), shipped["datasets"])
     expected = {(dataset, method, f"seed{seed}")
                 for method, spec in methods.items()
-                for dataset in spec.get("datasets", shipped["datasets"])
+                for dataset in spec.get("datasets", shipped["datasets"]) if dataset in run_datasets
                 for seed in shipped["seeds"]}
     assert runs == expected
-    assert f"{results}/tables/paper_table.tex" in planned.outputs
+    assert f"{results}/tables/leaderboard.md" in planned.outputs
+    assert (f"{results}/tables/paper_table.tex" in planned.outputs) == bool(shipped.get("paper_results"))
 
 
 def test_two_configs_with_the_same_ids_keep_their_runs_in_their_own_results_folders(tmp_path):

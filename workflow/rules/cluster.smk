@@ -46,3 +46,42 @@ use rule cluster_deep as cluster_generative with:
         samples=f"{RUN}/samples.npy",
     wildcard_constraints:
         method=ids_regex(GENERATIVE_IDS),
+
+
+# methods of the user's own ("package.module:Class"); those with a transform keep its embedding
+rule cluster_plugin:
+    input:
+        data=DATA,
+        features=plugin_features,
+        pretrained=pretrained,
+        tracking=tracking_input(),
+    output:
+        labels=f"{RUN}/labels.npy",
+        metrics=f"{RUN}/metrics.json",
+        run=f"{RUN}/run.json",
+        embedding=f"{RUN}/embedding.npy",
+    log:
+        f"{LOGS}/cluster/{{dataset}}/{{method}}/seed{{seed}}.log",
+    wildcard_constraints:
+        method=ids_regex([m for m in PLUGIN_IDS if has_embedding(m)]),
+    conda:
+        "../../envs/deepclust.yaml"
+    threads: config["threads"]["train"]
+    resources:
+        gpu=plugin_gpu,
+    params:
+        spec=lambda wildcards: method_spec(wildcards.method),
+        n_clusters=n_clusters,
+        device=config["device"],
+        code=plugin_code,
+    script:
+        "../scripts/cluster_plugin.py"
+
+
+use rule cluster_plugin as cluster_plugin_labels with:
+    output:
+        labels=f"{RUN}/labels.npy",
+        metrics=f"{RUN}/metrics.json",
+        run=f"{RUN}/run.json",
+    wildcard_constraints:
+        method=ids_regex([m for m in PLUGIN_IDS if not has_embedding(m)]),

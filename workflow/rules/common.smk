@@ -1,6 +1,7 @@
 # Helpers and the path of every output. No rules here.
 import json
 import re
+from functools import lru_cache
 
 import yaml
 
@@ -8,6 +9,7 @@ from snakemake.utils import validate
 
 from deepclust import data as data_registry
 from deepclust import methods as method_registry
+from deepclust.methods import plugins
 from deepclust import paper
 from deepclust.provenance import canonical, code_fingerprint
 from deepclust.tracking import tracking_uri
@@ -97,7 +99,11 @@ CHECKPOINTS = f"{RESULTS}/checkpoints"
 # files of every run folder; deep methods' runs write more
 RUN_FILES = ["labels.npy", "metrics.json", "run.json"]
 
-DATASETS = list(config["datasets"])
+# the datasets this invocation runs: all of `datasets`, or those `run_datasets` names (say, the
+# ones a machine without network has)
+DATASETS = [
+    d for d in config["datasets"] if d in (config["run_datasets"] or config["datasets"])
+]
 NETS = config["nets"]
 METHODS = config["methods"]
 SEEDS = config["seeds"]
@@ -110,12 +116,17 @@ def fail(message):
 
 def check_config():
     """Cross-key checks that a JSON schema cannot express; all run before any job starts."""
+    unknown = [d for d in config["run_datasets"] or [] if d not in config["datasets"]]
+    if unknown:
+        fail(
+            f"run_datasets: {', '.join(map(repr, unknown))} not in 'datasets' ({', '.join(config['datasets'])})"
+        )
     check_ids()
     check_elbow_k()
     if config["paper_results"]:
         check_paper_results(config["paper_results"])
     for method, spec in METHODS.items():
-        unknown = [d for d in spec.get("datasets", []) if d not in DATASETS]
+        unknown = [d for d in spec.get("datasets", []) if d not in config["datasets"]]
         if unknown:
             fail(
                 f"methods.{method}.datasets: {', '.join(map(repr, unknown))} not in 'datasets' "
@@ -129,11 +140,20 @@ def check_config():
             )
     for dataset in DATASETS:
         check_dataset(dataset)
-    # Unknown algorithm names never get here: the schema's enum (pinned to the registry by
-    # tests/unit/test_baselines_registry.py) refuses them with the valid names listed.
     for method, spec in METHODS.items():
         algorithm = spec["algorithm"]
-        if algorithm in method_registry.FROM_SCRATCH:
+        if not (
+            method_registry.is_plugin(algorithm)
+            or algorithm in method_registry.ALGORITHMS
+        ):
+            fail(
+                f"methods.{method}.algorithm: unknown algorithm {algorithm!r}; valid algorithms: "
+                f"{', '.join(sorted(method_registry.ALGORITHMS))}, or a class of your own as "
+                "'package.module:Class'"
+            )
+        if method_registry.is_plugin(algorithm):
+            check_plugin(method, spec)
+        elif algorithm in method_registry.FROM_SCRATCH:
             if spec.get("net") is not None:
                 fail(
                     f"methods.{method}.net: {algorithm} trains its own network from scratch; "
@@ -145,12 +165,7 @@ def check_config():
                     f"methods.{method}.net: {spec.get('net')!r} is not a net in 'nets' ({', '.join(NETS)})"
                 )
         else:
-            space = spec.get("features")
-            if space is None or feature_net(space) not in (None, *NETS):
-                fail(
-                    f"methods.{method}.features: {space!r} is not 'raw', a net ({', '.join(NETS)}) "
-                    "or 'umap-<net>'"
-                )
+            check_space(method, spec.get("features"))
         # The constraints fit checks (deepclust.methods.parameters, scikit-learn's estimators).
         # Not in the jobs a cluster executor spawns: they parse the Snakefile again, with the
         # config the spawning process checked, and importing scikit-learn would delay each.
@@ -159,6 +174,42 @@ def check_config():
                 method_registry.check_params(algorithm, spec.get("params", {}))
             except ValueError as error:
                 fail(f"methods.{method}.params: {error}")
+
+
+def check_space(method, space):
+    if space is None or feature_net(space) not in (None, *NETS):
+        fail(
+            f"methods.{method}.features: {space!r} is not 'raw', a net ({', '.join(NETS)}) "
+            "or 'umap-<net>'"
+        )
+
+
+def check_plugin(method, spec):
+    """A method of the user's own: importable, a clusterer, and given a net exactly when its
+    __init__ takes the pretrained autoencoder (else a feature space to cluster, raw by default).
+    """
+    try:
+        estimator = plugins.load(spec["algorithm"])
+    except ValueError as error:
+        fail(f"methods.{method}.algorithm: {error}")
+    if plugins.takes(estimator, "autoencoder"):
+        if spec.get("net") not in NETS:
+            fail(
+                f"methods.{method}.net: {spec['algorithm']} takes an autoencoder, so it needs a net "
+                f"of 'nets' ({', '.join(NETS)}), not {spec.get('net')!r}"
+            )
+        if "features" in spec:
+            fail(
+                f"methods.{method}.features: {spec['algorithm']} starts from its net's autoencoder; "
+                "remove 'features'"
+            )
+    else:
+        if spec.get("net") is not None:
+            fail(
+                f"methods.{method}.net: {spec['algorithm']} takes no autoencoder; give it "
+                "'features' (raw, a net id or umap-<net>) instead"
+            )
+        check_space(method, plugin_space(method))
 
 
 def check_ids():
@@ -175,7 +226,7 @@ def check_ids():
                     f"{key}: {other!r} and {name!r} differ only in case, so they would share "
                     "a folder where file names ignore case"
                 )
-    for method in DEEP_METHOD_IDS:
+    for method in [*DEEP_METHOD_IDS, *PLUGIN_IDS]:
         if method.lower() in {"raw", *(net.lower() for net in NETS)}:
             fail(
                 f"methods.{method}: a deep method's id names its embedding map, which would take "
@@ -324,6 +375,24 @@ def is_deep(method):
     return METHODS[method]["algorithm"] in method_registry.DEEP_METHODS
 
 
+def is_plugin(method):
+    """A method of the user's own ("package.module:Class"): its own job per seed, as deep methods."""
+    return method_registry.is_plugin(METHODS[method]["algorithm"])
+
+
+def plugin_space(method):
+    """The feature space a plugin without an autoencoder clusters."""
+    return METHODS[method].get("features", "raw")
+
+
+@lru_cache(maxsize=None)
+def has_embedding(method):
+    """Whether a method's runs keep an embedding: deep methods, and plugins with a transform."""
+    if is_plugin(method):
+        return hasattr(plugins.load(METHODS[method]["algorithm"]), "transform")
+    return is_deep(method)
+
+
 def ids_regex(ids):
     return "|".join(re.escape(i) for i in ids) or "(?!)"
 
@@ -332,7 +401,8 @@ DEEP_METHOD_IDS = [m for m in METHODS if is_deep(m)]
 GENERATIVE_IDS = [
     m for m in DEEP_METHOD_IDS if METHODS[m]["algorithm"] in method_registry.GENERATIVE
 ]
-BASELINE_IDS = [m for m in METHODS if not is_deep(m)]
+PLUGIN_IDS = [m for m in METHODS if is_plugin(m)]
+BASELINE_IDS = [m for m in METHODS if not is_deep(m) and not is_plugin(m)]
 
 
 def methods_on(dataset):
@@ -349,7 +419,12 @@ def generative_methods_on(dataset):
 
 
 def baselines_on(dataset):
-    return [m for m in methods_on(dataset) if not is_deep(m)]
+    return [m for m in methods_on(dataset) if m in BASELINE_IDS]
+
+
+def embedding_methods_on(dataset):
+    """Methods whose runs keep an embedding (drawn on maps of their own)."""
+    return [m for m in methods_on(dataset) if has_embedding(m)]
 
 
 def method_spec(method):
@@ -417,6 +492,26 @@ def features_of(space, dataset, seed):
     return f"{PRETRAIN}/embedding.npy".format(dataset=dataset, net=net, seed=seed)
 
 
+def plugin_features(wildcards):
+    """The feature space a plugin without an autoencoder clusters (none beyond the data: raw)."""
+    space = plugin_space(wildcards.method)
+    if "net" in METHODS[wildcards.method] or space == "raw":
+        return []
+    return features_of(space, wildcards.dataset, wildcards.seed)
+
+
+def plugin_gpu(wildcards):
+    """A plugin takes a GPU only when it takes a device to put it on."""
+    estimator = plugins.load(METHODS[wildcards.method]["algorithm"])
+    return uses_gpu() if plugins.takes(estimator, "device") else 0
+
+
+def plugin_code(wildcards):
+    """The plugin job's script and the plugin's own module: editing either reruns its runs."""
+    source = plugins.source_file(METHODS[wildcards.method]["algorithm"])
+    return fingerprint("cluster_plugin.py", source)
+
+
 def baseline_spaces(dataset):
     """Feature spaces that some baseline on a dataset clusters."""
     return sorted({METHODS[method]["features"] for method in baselines_on(dataset)})
@@ -435,8 +530,14 @@ def run_files(name, datasets=None, seeds=None):
 def nets_used(dataset):
     """Nets that some method on a dataset starts from or clusters the embedding of (before
     the dataset's `net` replaces them)."""
-    deep_nets = {METHODS[m].get("net") for m in deep_methods_on(dataset)}
+    plugins_on = [m for m in methods_on(dataset) if is_plugin(m)]
+    deep_nets = {
+        METHODS[m].get("net") for m in [*deep_methods_on(dataset), *plugins_on]
+    }
     baseline_nets = {feature_net(METHODS[m]["features"]) for m in baselines_on(dataset)}
+    baseline_nets |= {
+        feature_net(plugin_space(m)) for m in plugins_on if "net" not in METHODS[m]
+    }
     return sorted((deep_nets | baseline_nets) - {None})
 
 
@@ -485,13 +586,13 @@ def input_spaces(dataset):
 
 
 def embedding_spaces(dataset):
-    """Spaces drawn in 2-D: the input spaces and each deep method's final embedding."""
-    return [*input_spaces(dataset), *deep_methods_on(dataset)]
+    """Spaces drawn in 2-D: the input spaces and each deep method's (or plugin's) final embedding."""
+    return [*input_spaces(dataset), *embedding_methods_on(dataset)]
 
 
 def embedding_input(dataset, space):
     """File of a space drawn in 2-D, for the first seed."""
-    if space in DEEP_METHOD_IDS:
+    if space in METHODS and has_embedding(space):
         return f"{RUN}/embedding.npy".format(
             dataset=dataset, method=space, seed=FIGURE_SEED
         )
@@ -500,7 +601,7 @@ def embedding_input(dataset, space):
 
 def methods_drawn_on(dataset, space):
     """Methods whose clusters are drawn on a space's 2-D map."""
-    if space in DEEP_METHOD_IDS:
+    if space in METHODS and has_embedding(space):
         return [space]
     return [
         m
@@ -531,6 +632,8 @@ def rule_name(prefix, dataset):
 def result_outputs():
     """The tables and figures: what rule all asks for besides the run folders and the MLflow sync."""
     outputs = [f"{TABLES}/summary.csv", f"{TABLES}/summary.md", *figure_files()]
+    outputs += [f"{TABLES}/leaderboard.{ext}" for ext in ("md", "csv", "tex")]
+    outputs.append(f"{RESULTS}/figures/critical_difference.png")
     if config["paper_results"]:
         outputs += [f"{TABLES}/paper_table.{ext}" for ext in ("csv", "md", "tex")]
     return outputs
@@ -546,7 +649,9 @@ def run_folder_files():
         for method in methods_on(dataset):
             names = list(RUN_FILES)
             if is_deep(method):
-                names += ["history.json", "embedding.npy", "model.pt"]
+                names += ["history.json", "model.pt"]
+            if has_embedding(method):
+                names.append("embedding.npy")
             if method in GENERATIVE_IDS:
                 names.append("samples.npy")
             files += [

@@ -39,3 +39,32 @@ rule paper_table:
         code=fingerprint("paper_table.py"),
     script:
         "../scripts/paper_table.py"
+
+
+# Which method is better, where and by how much: ranks, Friedman / Nemenyi across datasets,
+# Wilcoxon-Holm against a reference and against the best (deepclust.leaderboard).
+rule leaderboard:
+    input:
+        f"{TABLES}/runs.csv",
+    output:
+        markdown=report(
+            f"{TABLES}/leaderboard.md",
+            caption="../report/leaderboard.rst",
+            category="Tables",
+        ),
+        csv=f"{TABLES}/leaderboard.csv",
+        latex=f"{TABLES}/leaderboard.tex",
+        figure=report(
+            f"{RESULTS}/figures/critical_difference.png",
+            caption="../report/critical_difference.rst",
+            category="Methods compared",
+        ),
+    log:
+        f"{LOGS}/leaderboard.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    params:
+        reference=config["leaderboard"]["reference"],
+        code=fingerprint("leaderboard.py"),
+    script:
+        "../scripts/leaderboard.py"

@@ -28,9 +28,18 @@ FROM_SCRATCH = {"infogan", "jule"}
 GENERATIVE = {"vade": "sample", "infogan": "generate"}
 
 
+def is_plugin(algorithm: str) -> bool:
+    """A method outside deepclust, named "package.module:Class" (deepclust.methods.plugins)."""
+    return ":" in algorithm
+
+
 def _entry(algorithm: str) -> tuple[str, str]:
+    if is_plugin(algorithm):
+        module, _, attribute = algorithm.partition(":")
+        return module, attribute
     if algorithm not in ALGORITHMS:
-        raise ValueError(f"unknown algorithm {algorithm!r}; valid algorithms: {', '.join(sorted(ALGORITHMS))}")
+        raise ValueError(f"unknown algorithm {algorithm!r}; valid algorithms: {', '.join(sorted(ALGORITHMS))}, "
+                         "or a class of your own as 'package.module:Class'")
     module, attribute = ALGORITHMS[algorithm].split(":")
     return module, attribute
 
@@ -51,6 +60,11 @@ def check_params(algorithm: str, params: dict) -> None:
     or a value outside the parameter's constraints. Deep methods are checked against their
     declaration in deepclust.methods.parameters (no torch import); baselines against their
     scikit-learn (or hdbscan) estimator's."""
+    if is_plugin(algorithm):
+        from deepclust.methods import plugins
+
+        plugins.check(algorithm, params)
+        return
     from deepclust.methods import parameters  # scikit-learn's validation: imported for a check only
 
     workflow_set = sorted(set(params) & parameters.WORKFLOW_SET)
