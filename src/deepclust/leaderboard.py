@@ -158,7 +158,12 @@ def build(runs: pd.DataFrame, reference: str = "kmeans-raw", metrics=METRICS) ->
     the mean ranks, the methods left out of the across-dataset tests, Friedman, Nemenyi and the
     pairwise tables against ``reference`` (when it ran) and against the best method by mean rank."""
     present = [m for m in metrics if m in runs and runs[m].notna().any()]
-    board = {"per_dataset": per_dataset(runs, present), "metrics": {}, "datasets": sorted(runs["dataset"].unique())}
+    # a dataset without labels has no ACC, NMI or ARI: it is named, not ranked
+    labelled = runs[runs[present].notna().any(axis=1)] if present else runs.iloc[:0]
+    unlabelled = sorted(set(runs["dataset"]) - set(labelled["dataset"]))
+    runs = labelled
+    board = {"per_dataset": per_dataset(runs, present), "metrics": {}, "datasets": sorted(runs["dataset"].unique()),
+             "unlabelled": unlabelled}
     for metric in present:
         scores, left_out = score_matrix(runs, metric)
         ranks = average_ranks(scores) if scores.shape[1] else pd.Series(dtype=float)
@@ -190,6 +195,8 @@ def markdown(board: dict) -> str:
             lines.append(f"| {method} | " + " | ".join(cells) + f" | {row[('rank', metrics[0])]:g} | "
                          f"{int(row[('seeds', metrics[0])])} |")
         lines.append("")
+    if board.get("unlabelled"):
+        lines += [f"Not ranked (no labels, so no ACC, NMI or ARI): {', '.join(board['unlabelled'])}.", ""]
     lines += ["## Across datasets", ""]
     if len(board["datasets"]) < 2:
         lines += ["One dataset: no Friedman test or critical-difference diagram (they compare methods across "

@@ -129,3 +129,14 @@ def test_one_dataset_gets_ranks_and_pairwise_tests_and_says_why_no_friedman():
     assert board["metrics"]["acc"]["friedman"] is None
     page = leaderboard.markdown(board)
     assert "One dataset: no Friedman test" in page and "### ACC: against kmeans-raw" in page
+
+
+def test_a_dataset_without_labels_is_named_not_ranked():
+    runs = pd.DataFrame({"dataset": ["a", "a", "a", "a", "u", "u"], "seed": [0, 1, 0, 1, 0, 0],
+                         "method": ["x", "x", "kmeans-raw", "kmeans-raw", "x", "kmeans-raw"],
+                         "acc": [0.9, 0.8, 0.5, 0.6, None, None], "nmi": [0.7, 0.6, 0.4, 0.5, None, None]})
+    board = leaderboard.build(runs)
+    assert board["datasets"] == ["a"] and board["unlabelled"] == ["u"]
+    page = leaderboard.markdown(board)
+    assert "Not ranked (no labels, so no ACC, NMI or ARI): u." in page and "### u" not in page
+    assert "% u" not in leaderboard.latex(board)

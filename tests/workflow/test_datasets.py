@@ -152,6 +152,8 @@ def test_labelled_and_unlabelled_user_files(datasets_run):
     assert "No labels: only internal metrics" in section
     assert "| Method | Silhouette | DB | CH |" in section
     assert (datasets_run / "results/figures/regions_unlabelled/confusion.png").stat().st_size > 0
+    board = (datasets_run / "results/tables/leaderboard.md").read_text()
+    assert "### regions\n" in board and "Not ranked (no labels, so no ACC, NMI or ARI): regions_unlabelled." in board
 
 
 def test_editing_a_user_file_reruns_only_that_dataset(datasets_run, tmp_path):
