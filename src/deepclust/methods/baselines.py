@@ -18,10 +18,19 @@ def kmeans(n_clusters, random_state=0, n_init=10, **params):
     return KMeans(n_clusters, n_init=n_init, random_state=random_state, **params)
 
 
+class Float64GaussianMixture(GaussianMixture):
+    """scikit-learn's GaussianMixture fitted in float64 whatever the features' dtype: in float32 its
+    covariance regularisation (reg_covar, 1e-6) is lost to rounding, and a component over a few
+    near-duplicate points (UMAP of 20 Newsgroups) fails the fit with an ill-defined covariance."""
+
+    def fit_predict(self, X, y=None):  # fit calls fit_predict
+        return super().fit_predict(np.asarray(X, dtype=np.float64), y)
+
+
 def gmm(n_clusters, random_state=0, covariance_type="full", n_init=20, **params):
     # best of 20 restarts by likelihood: one EM start on UMAP features varied by up to 10 ACC points
-    return GaussianMixture(n_clusters, covariance_type=covariance_type, n_init=n_init,
-                           random_state=random_state, **params)
+    return Float64GaussianMixture(n_clusters, covariance_type=covariance_type, n_init=n_init,
+                                  random_state=random_state, **params)
 
 
 def agglomerative(n_clusters, random_state=None, linkage="ward", **params):
@@ -149,7 +158,7 @@ def hdbscan(n_clusters=None, random_state=None, min_cluster_size=20, **params):
 
 # baseline -> its estimator and the estimator's parameters that the factory sets from its own
 # n_clusters and random_state (which are never params either)
-ESTIMATORS = {"kmeans": (KMeans, set()), "gmm": (GaussianMixture, {"n_components"}),
+ESTIMATORS = {"kmeans": (KMeans, set()), "gmm": (Float64GaussianMixture, {"n_components"}),
               "agglomerative": (AgglomerativeClustering, set()), "dbscan": (AutoEpsDBSCAN, set())}
 
 
