@@ -17,6 +17,7 @@ include: "workflow/rules/pretrain.smk"
 include: "workflow/rules/cluster.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/select.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -27,7 +28,9 @@ localrules:
     summary_table,
     paper_table,
     leaderboard,
+    sensitivity,
     figure_methods,
+    figure_sensitivity,
     sync_tracking,
 
 

@@ -242,6 +242,90 @@ def plugin_without_autoencoder_given_a_net(config):
     return ["methods.birch.net", "takes no autoencoder", "features"]
 
 
+def grid_with_an_unknown_param(config):
+    config["methods"]["dec"]["grid"] = {"learning_rate": [0.1, 0.01]}
+    return ["methods.dec.grid: learning_rate=0.1", "learning_rate", "update_interval"]
+
+
+def grid_with_an_empty_list(config):
+    config["methods"]["dec"]["grid"] = {"lr": []}
+    return ["grid", "lr", "[]"]
+
+
+def grid_value_the_estimator_refuses(config):
+    config["methods"]["dec"]["grid"] = {"lr": [0.1, -1.0]}
+    return ["methods.dec.grid: lr=-1.0: The 'lr' parameter of DEC must be a float in the range (0.0, inf). Got -1.0"]
+
+
+def grid_value_a_plugin_refuses(config):
+    config["methods"]["birch"] = {"algorithm": "sklearn.cluster:Birch", "grid": {"threshold": [0.5, -1.0]}}
+    return ["methods.birch.grid: threshold=-1.0", "'threshold' parameter of Birch must be a float in the range (0.0, inf)"]
+
+
+def grid_value_that_cannot_name_a_folder(config):
+    config["methods"]["dcn"]["grid"] = {"lambda_": ["a/b"]}
+    return ["methods.dcn.grid.lambda_: 'a/b' cannot name a folder"]
+
+
+def net_setting_in_a_method_grid(config):
+    config["methods"]["dec"]["grid"] = {"ae.epochs": [1, 2]}
+    return ["methods.dec.grid: 'ae.epochs': sweep a net's settings under nets.ae.grid"]
+
+
+def net_grid_value_out_of_range(config):
+    config["nets"]["ae"]["grid"] = {"epochs": [1, 0]}
+    config["selection"] = {"space": "raw"}
+    return ["nets.ae.grid: epochs=0: 0 is less than the minimum of 1"]
+
+
+def net_grid_with_an_unknown_setting(config):
+    config["nets"]["ae"]["grid"] = {"epoch": [1, 2]}
+    return ["'epoch' is not one of", "epochs"]
+
+
+def umap_grid_with_an_unknown_setting(config):
+    config["methods"]["hdbscan-umap-ae"]["grid"] = {"umap.neighbours": [5, 10]}
+    return ["methods.hdbscan-umap-ae.grid: 'umap.neighbours': UMAP has no setting 'neighbours'", "umap.n_neighbors"]
+
+
+def paper_setting_not_swept(config):
+    config["methods"]["dec"]["grid"] = {"lr": [0.1, 0.01]}
+    config["methods"]["dec"]["paper_setting"] = {"update_interval": 140}
+    return ["methods.dec.paper_setting: update_interval not swept"]
+
+
+def selection_space_is_a_swept_net(config):
+    config["nets"]["ae"]["grid"] = {"epochs": [1, 2]}
+    return ["selection.space: 'ae' has a grid (nets.ae.grid)"]
+
+
+def stability_with_one_seed(config):
+    config["seeds"] = [0]
+    config["methods"]["dec"]["grid"] = {"lr": [0.1, 0.01]}
+    config["selection"] = {"criterion": "stability"}
+    return ["selection.criterion: stability compares the seeds' partitions; it needs 2 or more seeds"]
+
+
+def auto_k_without_a_range(config):
+    config["datasets"]["digits"]["n_clusters"] = "auto"
+    return ["datasets.digits: n_clusters: auto needs k_range"]
+
+
+def auto_k_range_above_the_samples(config):
+    config["datasets"]["digits"].update(n_clusters="auto", k_range=[2, 300])
+    return ["datasets.digits.k_range: the largest k, 300, must be below the 300 samples"]
+
+
+def n_clusters_neither_a_number_nor_auto(config):
+    config["datasets"]["digits"]["n_clusters"] = "many"
+    return ["n_clusters", "'many' does not match '^auto$'"]
+
+
+def k_range_with_a_given_k(config):
+    config["datasets"]["digits"]["k_range"] = [2, 20]
+    return ["datasets.digits.k_range: only with n_clusters: auto"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
          dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
@@ -254,7 +338,12 @@ CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs
          baseline_param_out_of_range, paper_results_not_a_results_file, elbow_k_above_the_samples, elbow_k_reversed,
          seed_beyond_numpys_range, results_folder_with_a_wildcard, plugin_that_does_not_import,
          plugin_that_sets_no_labels, plugin_param_not_in_its_signature, plugin_param_out_of_range,
-         plugin_without_autoencoder_given_a_net]
+         plugin_without_autoencoder_given_a_net, grid_with_an_unknown_param, grid_with_an_empty_list,
+         grid_value_the_estimator_refuses, grid_value_a_plugin_refuses, grid_value_that_cannot_name_a_folder,
+         net_setting_in_a_method_grid, net_grid_value_out_of_range, net_grid_with_an_unknown_setting,
+         umap_grid_with_an_unknown_setting, paper_setting_not_swept, selection_space_is_a_swept_net,
+         stability_with_one_seed, auto_k_without_a_range, auto_k_range_above_the_samples,
+         n_clusters_neither_a_number_nor_auto, k_range_with_a_given_k]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])

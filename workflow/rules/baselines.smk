@@ -3,10 +3,13 @@
 rule umap_features:
     input:
         f"{PRETRAIN}/embedding.npy",
+        k=k_input,
     output:
         UMAP_FEATURES,
     log:
         f"{LOGS}/umap_features/{{dataset}}/umap-{{net}}/seed{{seed}}.log",
+    wildcard_constraints:
+        net=ids_regex(NETS),
     # keep UMAP and the baselines off the DAG's tail
     priority: 20
     conda:
@@ -33,6 +36,7 @@ for baseline_dataset in [d for d in DATASETS if baselines_on(d)]:
                 features_of(space, wildcards.dataset, wildcards.seed)
                 for space in baseline_spaces(wildcards.dataset)
             ],
+            k=k_input,
         output:
             expand(
                 f"{RUN}/{{file}}",
@@ -63,3 +67,20 @@ for baseline_dataset in [d for d in DATASETS if baselines_on(d)]:
             code=fingerprint("cluster_baselines.py", "deepclust.methods.baselines"),
         script:
             "../scripts/cluster_baselines.py"
+
+
+# UMAP at the settings of a grid's `umap.<setting>` keys (N2D's neighbours swept): one space per setting
+use rule umap_features as umap_setting_features with:
+    output:
+        UMAP_SETTING_FEATURES,
+    log:
+        f"{LOGS}/umap_features/{{dataset}}/umap-{{net}}--{{umap}}/seed{{seed}}.log",
+    wildcard_constraints:
+        net=ids_regex(NETS),
+        umap=ids_regex(UMAP_SETTINGS),
+    params:
+        settings=lambda wildcards: sorted_settings(
+            {**config["umap"], **UMAP_SETTINGS[wildcards.umap]}
+        ),
+        n_clusters=n_clusters,
+        code=fingerprint("umap_features.py"),

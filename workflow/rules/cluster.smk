@@ -3,6 +3,7 @@ rule cluster_deep:
         data=DATA,
         pretrained=pretrained,
         tracking=tracking_input(),
+        k=k_input,
     output:
         labels=f"{RUN}/labels.npy",
         metrics=f"{RUN}/metrics.json",
@@ -55,6 +56,7 @@ rule cluster_plugin:
         features=plugin_features,
         pretrained=pretrained,
         tracking=tracking_input(),
+        k=k_input,
     output:
         labels=f"{RUN}/labels.npy",
         metrics=f"{RUN}/metrics.json",

@@ -4,6 +4,7 @@ import re
 from functools import lru_cache
 
 import yaml
+from jsonschema import Draft202012Validator
 
 from snakemake.utils import validate
 
@@ -11,6 +12,7 @@ from deepclust import data as data_registry
 from deepclust import methods as method_registry
 from deepclust.methods import plugins
 from deepclust import paper
+from deepclust import sweeps
 from deepclust.provenance import canonical, code_fingerprint
 from deepclust.tracking import tracking_uri
 
@@ -63,10 +65,14 @@ def typed_overrides(config, overrides, schema):
             config[key] = yaml_typed(value, subschema(schema, key))
 
 
-typed_overrides(
-    config, workflow.config_settings.config, yaml.safe_load(SCHEMA.read_text())
-)
+SCHEMA_TREE = yaml.safe_load(SCHEMA.read_text())
+typed_overrides(config, workflow.config_settings.config, SCHEMA_TREE)
 validate(config, schema=str(SCHEMA))
+
+
+def fail(message):
+    raise WorkflowError(f"config error: {message}")
+
 
 SCRIPTS = Path(workflow.basedir) / "workflow" / "scripts"
 
@@ -104,14 +110,30 @@ RUN_FILES = ["labels.npy", "metrics.json", "run.json"]
 DATASETS = [
     d for d in config["datasets"] if d in (config["run_datasets"] or config["datasets"])
 ]
-NETS = config["nets"]
-METHODS = config["methods"]
 SEEDS = config["seeds"]
 FIGURE_SEED = SEEDS[0]
-
-
-def fail(message):
-    raise WorkflowError(f"config error: {message}")
+# grids expanded (deepclust.sweeps): each setting of a swept method or net is a method or net of
+# its own id; a config without `grid` keeps its own dicts
+try:
+    SWEEP = sweeps.Sweep(config["methods"], config["nets"])
+except sweeps.SweepError as error:
+    fail(str(error))
+NETS = SWEEP.nets
+METHODS = SWEEP.methods
+# n_clusters: auto: the chosen k alone (what the methods' jobs read: a changed curve that keeps k
+# changes no byte of it and reruns none of them), and the criterion over k
+SELECT_K = f"{RESULTS}/select_k/{{dataset}}/k.json"
+SELECT_K_CURVE = f"{RESULTS}/select_k/{{dataset}}/curve.json"
+SELECTION_SCORES = f"{RESULTS}/selection/{{dataset}}/{{method}}.csv"
+# runs.csv with each swept method at the setting selection.criterion picks: what the leaderboard ranks
+LABEL_FREE_RUNS = f"{RESULTS}/tables/runs_label_free.csv"
+# UMAP of a net at a grid's UMAP settings (N2D's neighbours swept): a space of its own
+UMAP_SETTING_FEATURES = (
+    f"{RESULTS}/features/{{dataset}}/umap-{{net}}--{{umap}}/seed{{seed}}.npy"
+)
+UMAP_SETTINGS = {
+    sweeps.setting_id(umap): umap for _, umap in SWEEP.umap_spaces.values()
+}
 
 
 def check_config():
@@ -123,13 +145,15 @@ def check_config():
         )
     check_ids()
     check_elbow_k()
+    check_sweeps()
+    check_selection()
     if config["paper_results"]:
         check_paper_results(config["paper_results"])
     for method, spec in METHODS.items():
         unknown = [d for d in spec.get("datasets", []) if d not in config["datasets"]]
         if unknown:
             fail(
-                f"methods.{method}.datasets: {', '.join(map(repr, unknown))} not in 'datasets' "
+                f"methods.{SWEEP.method_of(method)}.datasets: {', '.join(map(repr, unknown))} not in 'datasets' "
                 f"({', '.join(DATASETS)})"
             )
     for net, settings in NETS.items():
@@ -147,7 +171,7 @@ def check_config():
             or algorithm in method_registry.ALGORITHMS
         ):
             fail(
-                f"methods.{method}.algorithm: unknown algorithm {algorithm!r}; valid algorithms: "
+                f"methods.{SWEEP.method_of(method)}.algorithm: unknown algorithm {algorithm!r}; valid algorithms: "
                 f"{', '.join(sorted(method_registry.ALGORITHMS))}, or a class of your own as "
                 "'package.module:Class'"
             )
@@ -156,13 +180,13 @@ def check_config():
         elif algorithm in method_registry.FROM_SCRATCH:
             if spec.get("net") is not None:
                 fail(
-                    f"methods.{method}.net: {algorithm} trains its own network from scratch; "
+                    f"methods.{SWEEP.method_of(method)}.net: {algorithm} trains its own network from scratch; "
                     "remove 'net'"
                 )
         elif algorithm in method_registry.DEEP_METHODS:
             if spec.get("net") not in NETS:
                 fail(
-                    f"methods.{method}.net: {spec.get('net')!r} is not a net in 'nets' ({', '.join(NETS)})"
+                    f"methods.{SWEEP.method_of(method)}.net: {spec.get('net')!r} is not a net in 'nets' ({', '.join(NETS)})"
                 )
         else:
             check_space(method, spec.get("features"))
@@ -173,13 +197,108 @@ def check_config():
             try:
                 method_registry.check_params(algorithm, spec.get("params", {}))
             except ValueError as error:
-                fail(f"methods.{method}.params: {error}")
+                fail(f"{config_key(method, 'params')}: {error}")
+
+
+def config_key(method, key):
+    """Where a method's setting comes from: methods.<id>.<key>, or the grid of a swept method."""
+    if method in SWEEP.settings:
+        base, values = SWEEP.settings[method]
+        return f"methods.{base}.grid: {sweeps.label(values)}"
+    return f"methods.{method}.{key}"
+
+
+def check_sweeps():
+    """Grids: each net setting within the nets schema, each UMAP setting within umap's; a swept
+    net never where a dataset's `net` replaces it (every setting would run the same network).
+    Each method setting's params are checked with the others' in check_config."""
+    net_schema = subschema(subschema(SCHEMA_TREE, "nets"), "any")
+    for name, (net, values) in SWEEP.net_settings.items():
+        for error in Draft202012Validator(net_schema).iter_errors(NETS[name]):
+            fail(f"nets.{net}.grid: {sweeps.label(values)}: {error.message}")
+    umap_schema = subschema(SCHEMA_TREE, "umap")["properties"]
+    for method, spec in config["methods"].items():
+        for key, values in spec.get("grid", {}).items():
+            setting = key.removeprefix("umap.")
+            if setting == key:
+                continue
+            if setting not in umap_schema:
+                fail(
+                    f"methods.{method}.grid: {key!r}: UMAP has no setting {setting!r} "
+                    f"(valid: {', '.join(f'umap.{k}' for k in umap_schema)})"
+                )
+            for value in values:
+                for error in Draft202012Validator(umap_schema[setting]).iter_errors(
+                    value
+                ):
+                    fail(f"methods.{method}.grid: {key}={value!r}: {error.message}")
+    for dataset in DATASETS:
+        override = config["datasets"][dataset].get("net")
+        if override in SWEEP.swept_nets:
+            fail(
+                f"datasets.{dataset}.net: {override!r} has a grid (nets.{override}.grid); a dataset's "
+                "net is one network"
+            )
+        for method, spec in config["methods"].items():
+            net = sweeps.method_net(spec)
+            runs_here = dataset in spec.get("datasets", DATASETS)
+            if override and runs_here and net in SWEEP.swept_nets:
+                fail(
+                    f"methods.{method}: on {dataset}, whose net {override!r} replaces the method's, each "
+                    f"setting of nets.{net}.grid would run the same network; narrow methods.{method}.datasets"
+                )
+
+
+def check_selection():
+    """n_clusters: auto with a k_range; the common space of the label-free criteria a net without a
+    grid (or raw); stability with 2 seeds or more."""
+    for dataset in DATASETS:
+        settings = config["datasets"][dataset]
+        if "k_range" in settings and not auto_k(dataset):
+            fail(f"datasets.{dataset}.k_range: only with n_clusters: auto")
+        if not auto_k(dataset):
+            continue
+        if "k_range" not in settings:
+            fail(
+                f"datasets.{dataset}: n_clusters: auto needs k_range: [smallest k, largest k]"
+            )
+        low, high = settings["k_range"]
+        if low > high:
+            fail(
+                f"datasets.{dataset}.k_range: {[low, high]} must be [smallest k, largest k]"
+            )
+        if settings.get("subsample") and high >= settings["subsample"]:
+            fail(
+                f"datasets.{dataset}.k_range: the largest k, {high}, must be below the "
+                f"{settings['subsample']} samples (datasets.{dataset}.subsample)"
+            )
+    if not any(selection_needed(d) for d in DATASETS):
+        return
+    space = config["selection"]["space"]
+    if space != "raw" and space not in config["nets"]:
+        fail(
+            f"selection.space: {space!r} is not 'raw' or a net ({', '.join(config['nets'])}); "
+            "the label-free criteria and n_clusters: auto score partitions on it"
+        )
+    if space in SWEEP.swept_nets:
+        fail(
+            f"selection.space: {space!r} has a grid (nets.{space}.grid); the common space must be "
+            "one network that every setting shares: add a net without a grid, or use raw"
+        )
+    if (
+        sweeps_run()
+        and config["selection"]["criterion"] == "stability"
+        and len(SEEDS) < 2
+    ):
+        fail(
+            "selection.criterion: stability compares the seeds' partitions; it needs 2 or more seeds"
+        )
 
 
 def check_space(method, space):
     if space is None or feature_net(space) not in (None, *NETS):
         fail(
-            f"methods.{method}.features: {space!r} is not 'raw', a net ({', '.join(NETS)}) "
+            f"methods.{SWEEP.method_of(method)}.features: {space!r} is not 'raw', a net ({', '.join(NETS)}) "
             "or 'umap-<net>'"
         )
 
@@ -191,22 +310,22 @@ def check_plugin(method, spec):
     try:
         estimator = plugins.load(spec["algorithm"])
     except ValueError as error:
-        fail(f"methods.{method}.algorithm: {error}")
+        fail(f"methods.{SWEEP.method_of(method)}.algorithm: {error}")
     if plugins.takes(estimator, "autoencoder"):
         if spec.get("net") not in NETS:
             fail(
-                f"methods.{method}.net: {spec['algorithm']} takes an autoencoder, so it needs a net "
+                f"methods.{SWEEP.method_of(method)}.net: {spec['algorithm']} takes an autoencoder, so it needs a net "
                 f"of 'nets' ({', '.join(NETS)}), not {spec.get('net')!r}"
             )
         if "features" in spec:
             fail(
-                f"methods.{method}.features: {spec['algorithm']} starts from its net's autoencoder; "
+                f"methods.{SWEEP.method_of(method)}.features: {spec['algorithm']} starts from its net's autoencoder; "
                 "remove 'features'"
             )
     else:
         if spec.get("net") is not None:
             fail(
-                f"methods.{method}.net: {spec['algorithm']} takes no autoencoder; give it "
+                f"methods.{SWEEP.method_of(method)}.net: {spec['algorithm']} takes no autoencoder; give it "
                 "'features' (raw, a net id or umap-<net>) instead"
             )
         check_space(method, plugin_space(method))
@@ -307,20 +426,20 @@ def check_dataset(dataset):
             continue
         if NETS[net].get("kind") == "vae":
             fail(
-                f"methods.{method}: on {dataset} it would start from {net!r}, a VAE (kind vae); deep "
+                f"methods.{SWEEP.method_of(method)}: on {dataset} it would start from {net!r}, a VAE (kind vae); deep "
                 "methods start from an autoencoder (kind mlp or cae), VAEs are feature spaces for baselines"
             )
         output = NETS[net].get("output", "linear")
         likelihood = METHODS[method].get("params", {}).get("likelihood", "bernoulli")
         if output != "linear" and likelihood != "bernoulli":
             fail(
-                f"methods.{method}: likelihood {likelihood!r} with net {net!r} "
+                f"methods.{SWEEP.method_of(method)}: likelihood {likelihood!r} with net {net!r} "
                 f"(on {dataset}), whose output is {output!r}: its decoder gives Bernoulli logits; use "
                 "likelihood bernoulli or a net with output linear"
             )
         if METHODS[method]["algorithm"] == "dcec" and NETS[net].get("kind") != "cae":
             fail(
-                f"methods.{method}: dcec needs a convolutional net (kind cae), but on {dataset} it "
+                f"methods.{SWEEP.method_of(method)}: dcec needs a convolutional net (kind cae), but on {dataset} it "
                 f"would start from {net!r} (kind {NETS[net].get('kind', 'mlp')})"
             )
     for net in dataset_nets(dataset):
@@ -367,8 +486,9 @@ def dataset_nets(dataset):
 
 
 def feature_net(space):
-    """The net a feature space comes from: None for 'raw', 'ae' for 'ae' and 'umap-ae'."""
-    return None if space == "raw" else space.removeprefix("umap-")
+    """The net a feature space comes from: None for 'raw', 'ae' for 'ae' and 'umap-ae' (and for
+    'umap-ae--n_neighbors-10', UMAP at a grid's settings)."""
+    return SWEEP.space_net(space)
 
 
 def is_deep(method):
@@ -423,8 +543,62 @@ def baselines_on(dataset):
 
 
 def embedding_methods_on(dataset):
-    """Methods whose runs keep an embedding (drawn on maps of their own)."""
-    return [m for m in methods_on(dataset) if has_embedding(m)]
+    """Methods whose runs keep an embedding (drawn on maps of their own); a sweep's settings are
+    compared in its sensitivity figure instead (a map costs a UMAP each)."""
+    return [
+        m for m in methods_on(dataset) if has_embedding(m) and m not in SWEEP.settings
+    ]
+
+
+def swept_on(dataset):
+    """Swept methods (a grid of their own, or a swept net) that run on a dataset."""
+    return [
+        m
+        for m in SWEEP.swept
+        if dataset in config["methods"][m].get("datasets", DATASETS)
+    ]
+
+
+def sweeps_run():
+    """Whether some swept method runs on the datasets of this invocation."""
+    return any(swept_on(dataset) for dataset in DATASETS)
+
+
+def selection_needed(dataset):
+    """Whether a dataset needs the common space: a k to choose, or settings to choose between."""
+    return auto_k(dataset) or bool(swept_on(dataset))
+
+
+def selection_space(dataset):
+    """The common space of the label-free criteria on a dataset: raw or a net's embedding."""
+    space = config["selection"]["space"]
+    return space if space == "raw" else net_for(dataset, space)
+
+
+def setting_values(methods):
+    """{setting id: {swept key: value}} of the given swept methods' settings."""
+    return {
+        name: values
+        for name, (method, values) in SWEEP.settings.items()
+        if method in methods
+    }
+
+
+def setting_runs(wildcards, name):
+    """A file of every run of a swept method's settings on a dataset: setting by setting, seed by seed."""
+    return [
+        f"{RUN}/{name}".format(dataset=wildcards.dataset, method=setting, seed=seed)
+        for setting in SWEEP.settings_of(wildcards.method)
+        for seed in SEEDS
+    ]
+
+
+def selection_scores_files():
+    return [
+        SELECTION_SCORES.format(dataset=dataset, method=method)
+        for dataset in DATASETS
+        for method in swept_on(dataset)
+    ]
 
 
 def method_spec(method):
@@ -441,10 +615,14 @@ def method_spec(method):
 
 
 def paper_methods():
-    """Our method id -> the paper_results method id it is compared with, where they differ."""
-    return {
+    """Our method id -> the paper_results method id it is compared with, where they differ (a
+    sweep's settings: their method's)."""
+    named = {
         m: spec["paper_method"] for m, spec in METHODS.items() if "paper_method" in spec
     }
+    for name, (method, _) in SWEEP.settings.items():
+        named.setdefault(name, config["methods"][method].get("paper_method", method))
+    return named
 
 
 # ---- job settings ------------------------------------------------------------------
@@ -463,8 +641,28 @@ def sorted_settings(settings):
     return json.loads(canonical(settings))
 
 
+def auto_k(dataset):
+    """Whether a dataset's k is chosen without labels (n_clusters: auto)."""
+    return config["datasets"][dataset]["n_clusters"] == "auto"
+
+
 def n_clusters(wildcards):
+    """The dataset's k; with n_clusters: auto the one select_k chose (read once it ran)."""
+    if auto_k(wildcards.dataset):
+        choice = checkpoints.select_k.get(dataset=wildcards.dataset).output.choice
+        return json.loads(Path(choice).read_text())["k"]
     return config["datasets"][wildcards.dataset]["n_clusters"]
+
+
+def k_input(wildcards):
+    """select_k's choice, for the jobs whose n_clusters param reads it (none for a numeric k).
+    Ancient: a rerun of the choice that keeps k (a wider k_range) reruns none of them; a changed k
+    reruns them through their n_clusters param."""
+    if auto_k(wildcards.dataset):
+        return ancient(
+            checkpoints.select_k.get(dataset=wildcards.dataset).output.choice
+        )
+    return []
 
 
 def checkpoint_file(output_folder):
@@ -487,6 +685,11 @@ def features_of(space, dataset, seed):
     if space == "raw":
         return DATA.format(dataset=dataset)
     net = net_for(dataset, feature_net(space))
+    if space in SWEEP.umap_spaces:
+        umap = sweeps.setting_id(SWEEP.umap_spaces[space][1])
+        return UMAP_SETTING_FEATURES.format(
+            dataset=dataset, net=net, umap=umap, seed=seed
+        )
     if space.startswith("umap-"):
         return UMAP_FEATURES.format(dataset=dataset, net=net, seed=seed)
     return f"{PRETRAIN}/embedding.npy".format(dataset=dataset, net=net, seed=seed)
@@ -619,6 +822,9 @@ def figure_files():
             names.append("training_curves")
         if generative_methods_on(dataset) and has_images(dataset):
             names.append("samples")
+        names += [f"sensitivity_{method}" for method in swept_on(dataset)]
+        if auto_k(dataset):
+            names.append("select_k")
         files += [f"{FIGURES}/{name}.png".format(dataset=dataset) for name in names]
     return files
 
@@ -636,6 +842,16 @@ def result_outputs():
     outputs.append(f"{RESULTS}/figures/critical_difference.png")
     if config["paper_results"]:
         outputs += [f"{TABLES}/paper_table.{ext}" for ext in ("csv", "md", "tex")]
+    if sweeps_run():
+        outputs += [
+            f"{TABLES}/{name}.{ext}"
+            for name in ("sensitivity", "selection")
+            for ext in ("md", "csv")
+        ]
+        outputs.append(LABEL_FREE_RUNS)
+    outputs += [
+        SELECT_K.format(dataset=dataset) for dataset in DATASETS if auto_k(dataset)
+    ]
     return outputs
 
 

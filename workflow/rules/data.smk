@@ -49,9 +49,14 @@ rule prepare_dataset:
         ),
     params:
         source=lambda wildcards: source_name(wildcards.dataset),
+        # k_range only says where n_clusters: auto looks for k; it changes no data
         settings=lambda wildcards: sorted_settings(
             {
-                **config["datasets"][wildcards.dataset],
+                **{
+                    key: value
+                    for key, value in config["datasets"][wildcards.dataset].items()
+                    if key != "k_range"
+                },
                 "features": dataset_features(wildcards.dataset),
             }
         ),

@@ -2,6 +2,8 @@ rule summary_table:
     input:
         metrics=run_files("metrics.json"),
         runs=run_files("run.json"),
+        # n_clusters: auto: the k each dataset's runs were given (n_clusters_selected)
+        selected_k=[SELECT_K.format(dataset=d) for d in DATASETS if auto_k(d)],
     output:
         csv=report(
             f"{TABLES}/summary.csv",
@@ -45,7 +47,8 @@ rule paper_table:
 # Wilcoxon-Holm against a reference and against the best (deepclust.leaderboard).
 rule leaderboard:
     input:
-        f"{TABLES}/runs.csv",
+        # with sweeps, each swept method at its label-free choice (selection.criterion)
+        LABEL_FREE_RUNS if sweeps_run() else f"{TABLES}/runs.csv",
     output:
         markdown=report(
             f"{TABLES}/leaderboard.md",

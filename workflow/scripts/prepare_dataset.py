@@ -29,7 +29,8 @@ try:
                            models=Path(snakemake.params.models))
 except UserFileError as error:
     refuse(error)
-if settings["n_clusters"] > len(X):
+# n_clusters: auto: select_k checks its k_range against the samples it clusters
+if settings["n_clusters"] != "auto" and settings["n_clusters"] > len(X):
     subsample = settings.get("subsample")
     samples = f"{len(X)} samples" + (f" after subsample: {subsample}" if subsample == len(X) else "")
     where = f" (file {settings['path']})" if snakemake.params.source == "file" else ""
