@@ -1,0 +1,81 @@
+"""The label-free selection study's tables, from its record: what each criterion gives up against
+the label-best setting, which settings they chose, and the wall time (deepclust.selection computes
+the choices, as the workflow's sensitivity rule does)."""
+
+import pandas as pd
+
+from deepclust import selection
+from deepclust.records import markdown_table, provenance
+
+NOT_RUN = "Not run yet: `run_study.py` writes the record this part is generated from."
+CRITERIA = {"silhouette": "silhouette", "davies_bouldin": "Davies–Bouldin", "calinski_harabasz": "Calinski–Harabasz",
+            "stability": "stability"}
+NAMES = {"dec": "DEC", "idec": "IDEC", "dcn": "DCN", "n2d": "N2D"}
+
+
+def _latest(records: dict) -> tuple[dict, str]:
+    name = sorted(records)[-1]
+    return records[name], provenance(records[name], f"studies/label_free_selection/records/{name}.json")
+
+
+def _choices(record: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    settings = selection.per_setting(pd.DataFrame(record["runs"]))
+    return settings, selection.select(settings)
+
+
+def _short(setting: str, method: str) -> str:
+    return setting.removeprefix(f"{method}--")
+
+
+def given_up(records: dict) -> str:
+    """Per dataset and method: the label-best setting's mean ACC, the paper setting's, and the ACC
+    each criterion's choice gives up against the label-best (points)."""
+    if not records:
+        return NOT_RUN
+    record, source = _latest(records)
+    settings, choices = _choices(record)
+    table = selection.sensitivity_table(settings, record["params"]["values"], record["params"]["paper_settings"])
+    rows = []
+    for (dataset, method), part in choices.groupby(["dataset", "method"], sort=False):
+        mine = table[(table["dataset"] == dataset) & (table["method"] == method)]
+        papers = mine.loc[mine["paper"], "acc_mean"]
+        paper_acc = f"{100 * papers.iloc[0]:.1f}" if len(papers) else "–"
+        best = part.iloc[0]
+        cells = [dataset, NAMES[method], len(mine), f"{100 * best['best_acc']:.1f}", paper_acc]
+        cells += [f"{100 * part.set_index('criterion').loc[c, 'acc_given_up']:.1f}" for c in CRITERIA]
+        rows.append(cells)
+    mean = choices.groupby("criterion", sort=False)["acc_given_up"].mean()
+    rows.append(["all", "mean", "", "", "", *(f"{100 * mean[c]:.1f}" for c in CRITERIA)])
+    text = markdown_table(["Dataset", "Method", "Settings", "Label-best ACC", "Paper setting's ACC",
+                           *(f"Given up: {name}" for name in CRITERIA.values())], rows, "---|---" + "|---:" * 7)
+    seeds = len(record["params"]["seeds"])
+    return (f"{text}\n\nACC in percent, mean over {seeds} seeds; given up: the label-best setting's mean ACC minus "
+            f"the mean ACC of the setting the criterion picks without labels, in points (0: it found the "
+            f"label-best). {source}")
+
+
+def chosen(records: dict) -> str:
+    """The settings: label-best, and each criterion's choice."""
+    if not records:
+        return NOT_RUN
+    record, source = _latest(records)
+    _, choices = _choices(record)
+    rows = []
+    for (dataset, method), part in choices.groupby(["dataset", "method"], sort=False):
+        part = part.set_index("criterion")
+        rows.append([dataset, NAMES[method], _short(part.iloc[0]["best_acc_setting"], method),
+                     *(_short(part.loc[c, "chosen"], method) for c in CRITERIA)])
+    return markdown_table(["Dataset", "Method", "Label-best", *CRITERIA.values()], rows, "---|---" + "|---" * 5) + \
+        f"\n\n{source}"
+
+
+def wall_time(records: dict) -> str:
+    if not records:
+        return NOT_RUN
+    record, source = _latest(records)
+    runs = pd.DataFrame(record["runs"])
+    wall = record["summary"]["wall_seconds"] / 60
+    return (f"{len(runs)} runs ({runs['setting'].nunique()} settings × {len(record['params']['seeds'])} seeds on "
+            f"{', '.join(runs['dataset'].unique())}) in {wall:.0f} min"
+            + (" (continued after a stop)" if record["summary"]["resumed"] else "")
+            + f" on {record['params']['cores']} cores. {source}")
