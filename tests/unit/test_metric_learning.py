@@ -1,20 +1,23 @@
-"""Metric-learning deep clustering: the three losses on hand-computed examples, their mining,
-P x K batches, relabelling-invariant change counting, and the estimator on a digits subset."""
+"""Metric-learning deep clustering: the five losses on hand-computed examples (the angular and
+N-pair losses also against loop references), their mining, P x K batches,
+relabelling-invariant change counting, and the estimator on a digits subset."""
 
 import math
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from sklearn.base import clone
 from sklearn.datasets import load_digits
 
-from deepclust.methods.metric_learning import (MetricLearningDC, batch_hard_triplet_loss, contrastive_loss,
-                                               count_changed_labels, pairwise_distances, pk_batches,
-                                               semi_hard_triplet_loss)
+from deepclust.methods.metric_learning import MetricLearningDC, count_changed_labels, pk_batches
+from deepclust.metric_losses import (angular_loss, batch_hard_triplet_loss, contrastive_loss, npair_loss,
+                                     pairwise_distances, semi_hard_triplet_loss)
 from deepclust.nn import autoencoder as nets
 
 LOSS_FUNCTIONS = [batch_hard_triplet_loss, semi_hard_triplet_loss, contrastive_loss]
+LOG_SUM_EXP_LOSSES = [angular_loss, npair_loss]
 N_DIGITS, HIDDEN, EMBEDDING = 300, (64,), 8
 
 
@@ -128,6 +131,135 @@ def test_losses_invariant_to_label_values_and_sample_order(loss_fn):
     assert reference > 0
     torch.testing.assert_close(loss_fn(z[order], y[order], 1.0), reference)
     torch.testing.assert_close(loss_fn(z, 7 - 2 * y, 1.0), reference)
+
+
+# --- the angular and N-pair losses --------------------------------------------------------------
+
+# four 2-D points, labels 0, 0, 1, 1; their inner products S (symmetric):
+# S00=1 S01=2 S02=0 S03=1 / S11=4 S12=0 S13=2 / S22=1 S23=1 / S33=2
+FOUR = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torch.float64)
+FOUR_LABELS = labels(0, 0, 1, 1)
+
+
+def npair_reference(z, y, norm_weight):
+    """Sohn's (N+1)-tuplet loss by loops: every ordered same-label pair against every other-label sample."""
+    pair_losses = []
+    for a in range(len(z)):
+        for p in range(len(z)):
+            negatives = [n for n in range(len(z)) if y[n] != y[a]]
+            if p == a or y[p] != y[a] or not negatives:
+                continue
+            total = sum(math.exp(float(z[a] @ z[n] - z[a] @ z[p])) for n in negatives)
+            pair_losses.append(math.log(1 + total))
+    norms = sum(float(row @ row) for row in z) / len(z)
+    return (sum(pair_losses) / len(pair_losses) if pair_losses else 0.0) + norm_weight * norms
+
+
+def angular_reference(z, y, angle):
+    """Wang et al.'s batch angular loss by loops, from its formula f_apn."""
+    tan2 = math.tan(math.radians(angle)) ** 2
+    pair_losses = []
+    for a in range(len(z)):
+        for p in range(len(z)):
+            negatives = [n for n in range(len(z)) if y[n] != y[a]]
+            if p == a or y[p] != y[a] or not negatives:
+                continue
+            total = sum(math.exp(float(4 * tan2 * (z[a] + z[p]) @ z[n] - 2 * (1 + tan2) * z[a] @ z[p]))
+                        for n in negatives)
+            pair_losses.append(math.log(1 + total))
+    return sum(pair_losses) / len(pair_losses) if pair_losses else 0.0
+
+
+def test_npair_hand_example():
+    # pair (a, p): log(1 + sum over the other label's n of exp(S_an - S_ap))
+    # (0,1): exp(-2) + exp(-1); (1,0): exp(-2) + exp(0); (2,3): 2 exp(-1); (3,2): exp(0) + exp(1)
+    pairs = [math.log(1 + math.exp(-2) + math.exp(-1)), math.log(2 + math.exp(-2)),
+             math.log(1 + 2 * math.exp(-1)), math.log(2 + math.e)]
+    expected = sum(pairs) / 4
+    torch.testing.assert_close(npair_loss(FOUR, FOUR_LABELS, 0.0), torch.tensor(expected, dtype=torch.float64))
+    # squared norms 1, 4, 1, 2: mean 2, times the weight
+    torch.testing.assert_close(npair_loss(FOUR, FOUR_LABELS, 0.002),
+                               torch.tensor(expected + 0.004, dtype=torch.float64))
+
+
+def test_npair_with_one_negative_is_the_smooth_triplet_loss():
+    # Sohn's N = 2 case: log(1 + exp(f.f_n - f.f_p)), for both orders of the pair
+    z = torch.tensor([[1.0, 2.0], [0.5, -1.0], [3.0, 0.0]], dtype=torch.float64)
+    a, p, n = z
+    expected = (F.softplus(a @ n - a @ p) + F.softplus(p @ n - p @ a)) / 2
+    torch.testing.assert_close(npair_loss(z, labels(0, 0, 1), 0.0), expected)
+
+
+def test_angular_hand_example():
+    # alpha = 45 degrees, tan^2 = 1: f_apn = 4 (S_an + S_pn) - 4 S_ap, symmetric in a and p
+    # (0,1) and (1,0): n=2: 4 (0 + 0) - 8 = -8, n=3: 4 (1 + 2) - 8 = 4
+    # (2,3) and (3,2): n=0: 4 (0 + 1) - 4 = 0, n=1: 4 (0 + 2) - 4 = 4
+    expected = (math.log(1 + math.exp(-8) + math.exp(4)) + math.log(2 + math.exp(4))) / 2
+    torch.testing.assert_close(angular_loss(FOUR, FOUR_LABELS, 45.0), torch.tensor(expected, dtype=torch.float64))
+
+
+def test_angular_batch_form_is_the_triplet_form_shifted_on_unit_vectors():
+    # for unit vectors, ||a - p||^2 - 4 tan^2(alpha) ||n - c||^2 (c = (a + p) / 2, the paper's
+    # triplet form) equals f_apn + 2 - 6 tan^2(alpha): the batch form drops that constant
+    generator = torch.Generator().manual_seed(2)
+    for angle in (30.0, 45.0, 60.0):
+        a, p, n = F.normalize(torch.randn(3, 5, generator=generator, dtype=torch.float64), dim=1)
+        tan2 = math.tan(math.radians(angle)) ** 2
+        triplet = (a - p).pow(2).sum() - 4 * tan2 * (n - (a + p) / 2).pow(2).sum()
+        expected = F.softplus(triplet - 2 + 6 * tan2)   # one negative: log(1 + exp(f_apn))
+        torch.testing.assert_close(angular_loss(torch.stack([a, p, n]), labels(0, 0, 1), angle), expected)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_log_sum_exp_losses_match_loop_references(seed):
+    generator = torch.Generator().manual_seed(seed)
+    z = torch.randn(9, 3, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 4, (9,), generator=generator)   # some labels are singletons or absent
+    torch.testing.assert_close(npair_loss(z, y, 0.002), torch.tensor(npair_reference(z, y, 0.002),
+                                                                      dtype=torch.float64))
+    for angle in (20.0, 45.0):
+        torch.testing.assert_close(angular_loss(z, y, angle), torch.tensor(angular_reference(z, y, angle),
+                                                                           dtype=torch.float64))
+
+
+@pytest.mark.parametrize("loss_fn", LOG_SUM_EXP_LOSSES, ids=lambda f: f.__name__)
+def test_log_sum_exp_losses_finite_gradients(loss_fn):
+    generator = torch.Generator().manual_seed(3)
+    # coincident points, a singleton label and large inner products (exp would overflow unstabilised)
+    z = (100 * torch.randn(8, 4, generator=generator)).repeat(2, 1).requires_grad_()
+    y = torch.tensor([0, 0, 1, 1, 2, 2, 2, 3] * 2)
+    loss = loss_fn(z, y)
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert torch.isfinite(z.grad).all() and z.grad.abs().sum() > 0
+    # a batch of one label has no negatives: 0 (plus the N-pair regulariser), finite gradient
+    w = torch.randn(4, 2, generator=generator, requires_grad=True)
+    single = loss_fn(w, labels(0, 0, 0, 0))
+    single.backward()
+    assert torch.isfinite(w.grad).all()
+    expected = 0.002 * w.detach().pow(2).sum(1).mean() if loss_fn is npair_loss else torch.tensor(0.0)
+    torch.testing.assert_close(single.detach(), expected)
+
+
+@pytest.mark.parametrize("loss_fn", LOG_SUM_EXP_LOSSES, ids=lambda f: f.__name__)
+def test_log_sum_exp_losses_invariant_to_label_values_and_sample_order(loss_fn):
+    generator = torch.Generator().manual_seed(4)
+    z = torch.randn(12, 3, generator=generator, dtype=torch.float64)
+    y = torch.arange(3).repeat(4)
+    order = torch.randperm(12, generator=generator)
+    reference = loss_fn(z, y)
+    torch.testing.assert_close(loss_fn(z[order], y[order]), reference)
+    torch.testing.assert_close(loss_fn(z, 7 - 2 * y), reference)
+
+
+def test_estimator_passes_angle_and_norm_weight_to_its_loss():
+    z = F.normalize(torch.randn(8, 3, generator=torch.Generator().manual_seed(5), dtype=torch.float64), dim=1)
+    y = torch.arange(2).repeat(4)
+    angular = MetricLearningDC(loss="angular", angle=30.0)._metric_loss()
+    torch.testing.assert_close(angular(z, y, 0.2), angular_loss(z, y, 30.0))
+    npair = MetricLearningDC(loss="npair", norm_weight=0.5)._metric_loss()
+    torch.testing.assert_close(npair(z, y, 0.2), npair_loss(z, y, 0.5))
+    assert MetricLearningDC(loss="contrastive")._metric_loss() is contrastive_loss
 
 
 # --- batches and label changes -----------------------------------------------------------------
@@ -248,9 +380,10 @@ def test_autoencoder_save_load_round_trip(fitted, digits, tmp_path):
         torch.testing.assert_close(loaded.encoder(x), estimator.autoencoder_.encoder(x))
 
 
-@pytest.mark.parametrize("loss", ["semi_hard", "contrastive"])
-def test_other_losses_fit(loss, digits, digits_autoencoder):
-    estimator = make(digits_autoencoder, loss=loss, rounds=2, margin=0.5).fit(digits[0])
+@pytest.mark.parametrize("loss, normalize", [("semi_hard", True), ("contrastive", True), ("angular", True),
+                                             ("npair", False)])
+def test_other_losses_fit(loss, normalize, digits, digits_autoencoder):
+    estimator = make(digits_autoencoder, loss=loss, normalize=normalize, rounds=2, margin=0.5).fit(digits[0])
     assert set(estimator.labels_) <= set(range(10))
     assert all(np.isfinite(row["loss"]) for row in estimator.history_[1:])
     assert all("acc" not in row for row in estimator.history_)  # no y given
@@ -289,6 +422,8 @@ def test_clone_and_defaults(digits_autoencoder):
 
 @pytest.mark.parametrize("params, message", [
     ({"loss": "lifted"}, "'loss' parameter of MetricLearningDC must be a str among"),
+    ({"angle": 90.0}, r"'angle' parameter of MetricLearningDC must be a float in the range \(0.0, 90.0\)"),
+    ({"norm_weight": -0.1}, r"'norm_weight' parameter of MetricLearningDC must be a float in the range \[0.0"),
     ({"margin": 0.0}, r"'margin' parameter of MetricLearningDC must be a float in the range \(0.0, inf\)"),
     ({"rounds": 0}, r"'rounds' parameter of MetricLearningDC must be an int in the range \[1, inf\)"),
     ({"epochs_per_round": 0}, r"'epochs_per_round' parameter of MetricLearningDC must be an int in the range \[1"),

@@ -10,6 +10,12 @@ Losses (Euclidean distances, on L2-normalised embeddings by default):
   the closest negative that is farther than the positive; as TF-addons' triplet_semihard_loss.
 - "contrastive": Hadsell, Chopra, LeCun, CVPR 2006: (1/2) d^2 for same-label pairs and
   (1/2) max(0, margin - d)^2 for the others, over all pairs of the batch.
+- "angular": Wang et al., ICCV 2017: the angle at the negative bounded by ``angle`` (alpha, 45
+  degrees), in the paper's batch form, a log-sum-exp over every negative of each same-label pair
+  (deepclust.metric_losses.angular_loss; no margin).
+- "npair": Sohn, NeurIPS 2016: the multi-class N-pair loss, a log-sum-exp over every negative of
+  each same-label pair on inner products, plus ``norm_weight`` (0.002) times the mean squared
+  embedding norm (deepclust.metric_losses.npair_loss; no margin; meant for ``normalize=False``).
 
 Defaults and their source: batch hard (Hermans' best loss); P x K batches with K = 4 samples per
 pseudo-class and batch 72 (Hermans: P = 18 identities x K = 4); Adam lr 3e-4 (Hermans); margin 0.2
@@ -30,76 +36,8 @@ from deepclust import engine
 from deepclust.losses import reconstruction_loss
 from deepclust.methods import parameters
 from deepclust.methods.base import DeepClusterer
+from deepclust.metric_losses import LOSSES
 from deepclust.metrics import best_matching
-
-
-def pairwise_distances(z: torch.Tensor) -> torch.Tensor:
-    """Euclidean distances between the rows of z, from explicit differences (no cancellation).
-    Coincident rows get exactly 0 with a zero gradient, not sqrt's NaN."""
-    squared = (z[:, None, :] - z[None, :, :]).pow(2).sum(-1)
-    nonzero = squared > 0
-    return torch.where(nonzero, torch.where(nonzero, squared, 1.0).sqrt(), 0.0)
-
-
-def pair_masks(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(positive, negative) boolean matrices: same label but not the sample itself, and other label."""
-    same = labels[:, None] == labels[None, :]
-    itself = torch.eye(len(labels), dtype=torch.bool, device=labels.device)
-    return same & ~itself, ~same
-
-
-def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of values where mask holds (0 when it holds nowhere), with no data-dependent shapes,
-    so nothing waits on the device."""
-    return torch.where(mask, values, 0.0).sum() / mask.sum().clamp_min(1)
-
-
-def batch_hard_triplet_loss(z: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
-    """Hermans et al.'s batch hard triplet loss: mean over anchors of
-    max(0, max_p d(a, p) - min_n d(a, n) + margin). Anchors without a positive or a negative in
-    the batch are skipped."""
-    distances = pairwise_distances(z)
-    positive, negative = pair_masks(labels)
-    hardest_positive = distances.masked_fill(~positive, -torch.inf).amax(1)
-    hardest_negative = distances.masked_fill(~negative, torch.inf).amin(1)
-    losses = F.relu(hardest_positive - hardest_negative + margin)
-    return masked_mean(losses, positive.any(1) & negative.any(1))
-
-
-def semi_hard_triplet_loss(z: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
-    """FaceNet's triplet loss with semi-hard negatives, as TF-addons' triplet_semihard_loss: mean
-    over anchor-positive pairs (a, p) of max(0, d(a, p) - d(a, n) + margin), n being the closest
-    negative with d(a, n) > d(a, p). When no negative is that far (all are hard), n is the
-    FARTHEST negative, i.e. the least hard one (TF-addons' fallback), never the hardest.
-
-    A chosen negative beyond the margin gives zero loss, which is FaceNet's rule that
-    semi-hard negatives lie within the margin. Anchors without a negative are skipped."""
-    distances = pairwise_distances(z)
-    positive, negative = pair_masks(labels)
-    # each anchor's negative distances in increasing order, non-negatives (inf) last
-    sorted_negatives = distances.masked_fill(~negative, torch.inf).sort(dim=1).values
-    n_negatives = negative.sum(1, keepdim=True)
-    # per pair, the index of the first negative strictly farther than the positive
-    first_farther = torch.searchsorted(sorted_negatives.detach(), distances.detach(), right=True)
-    semi_hard = sorted_negatives.gather(1, first_farther.clamp(max=len(z) - 1))
-    farthest = sorted_negatives.gather(1, (n_negatives - 1).clamp_min(0))
-    chosen = torch.where(first_farther < n_negatives, semi_hard, farthest)
-    losses = F.relu(distances - chosen + margin)
-    return masked_mean(losses, positive & (n_negatives > 0))
-
-
-def contrastive_loss(z: torch.Tensor, labels: torch.Tensor, margin: float) -> torch.Tensor:
-    """Hadsell et al.'s contrastive loss, mean over the batch's unordered pairs of
-    (1/2) d^2 (same label) or (1/2) max(0, margin - d)^2 (different labels)."""
-    distances = pairwise_distances(z)
-    same = labels[:, None] == labels[None, :]
-    per_pair = 0.5 * torch.where(same, distances.pow(2), F.relu(margin - distances).pow(2))
-    pairs = torch.ones_like(same).triu(diagonal=1)
-    return masked_mean(per_pair, pairs)
-
-
-LOSSES = {"batch_hard": batch_hard_triplet_loss, "semi_hard": semi_hard_triplet_loss,
-          "contrastive": contrastive_loss}
 
 
 def pk_batches(labels: torch.Tensor, classes_per_batch: int, samples_per_class: int, n_batches: int,
@@ -165,11 +103,16 @@ class MetricLearningDC(DeepClusterer):
         Number of clusters.
     autoencoder : torch.nn.Module or None, default=None
         Pretrained autoencoder, deep-copied before training; None: ``fit`` pretrains one on X.
-    loss : {"batch_hard", "semi_hard", "contrastive"}, default="batch_hard"
+    loss : {"batch_hard", "semi_hard", "contrastive", "angular", "npair"}, default="batch_hard"
         Metric loss: Hermans et al.'s batch hard triplet loss, FaceNet's triplet loss with
-        semi-hard negatives, or Hadsell et al.'s contrastive loss.
+        semi-hard negatives, Hadsell et al.'s contrastive loss, Wang et al.'s angular loss or
+        Sohn's multi-class N-pair loss.
     margin : float, default=0.2
-        Margin of the loss (FaceNet's 0.2 on the unit hypersphere), > 0.
+        Margin of the triplet and contrastive losses (FaceNet's 0.2 on the unit hypersphere), > 0.
+    angle : float, default=45.0
+        The angular loss's alpha in degrees, in (0, 90): the bound on the angle at the negative.
+    norm_weight : float, default=0.002
+        Weight of the N-pair loss's regulariser, the mean squared embedding norm (Sohn's 0.002).
     normalize : bool, default=True
         L2-normalise the embedding before the loss and k-means, so the margin has a fixed
         meaning whatever the pretrained embedding's scale.
@@ -235,20 +178,26 @@ class MetricLearningDC(DeepClusterer):
     .. [4] R. Hadsell, S. Chopra and Y. LeCun, "Dimensionality Reduction by Learning an Invariant
        Mapping", Proceedings of the IEEE Conference on Computer Vision and Pattern Recognition
        (CVPR), 2006.
+    .. [5] J. Wang, F. Zhou, S. Wen, X. Liu and Y. Lin, "Deep Metric Learning with Angular Loss",
+       Proceedings of the IEEE International Conference on Computer Vision (ICCV), 2017.
+    .. [6] K. Sohn, "Improved Deep Metric Learning with Multi-class N-pair Loss Objective",
+       Advances in Neural Information Processing Systems (NeurIPS), 2016.
     """
 
     supports_checkpoint = True
     _parameter_constraints: dict = parameters.METRIC_LEARNING
 
-    def __init__(self, n_clusters=10, *, autoencoder=None, loss="batch_hard", margin=0.2, normalize=True,
-                 rounds=50, epochs_per_round=1, batch_size=72, samples_per_class=4, lr=3e-4,
-                 reconstruction_weight=1.0, tol=0.001, n_init=20, pretrain_epochs=200,
+    def __init__(self, n_clusters=10, *, autoencoder=None, loss="batch_hard", margin=0.2, angle=45.0,
+                 norm_weight=0.002, normalize=True, rounds=50, epochs_per_round=1, batch_size=72,
+                 samples_per_class=4, lr=3e-4, reconstruction_weight=1.0, tol=0.001, n_init=20, pretrain_epochs=200,
                  hidden_dims=(500, 500, 2000), embedding_dim=10, device="auto", random_state=None,
                  verbose=False):
         self.n_clusters = n_clusters
         self.autoencoder = autoencoder
         self.loss = loss
         self.margin = margin
+        self.angle = angle
+        self.norm_weight = norm_weight
         self.normalize = normalize
         self.rounds = rounds
         self.epochs_per_round = epochs_per_round
@@ -271,6 +220,12 @@ class MetricLearningDC(DeepClusterer):
                              f"{self.samples_per_class} samples (>= {2 * self.samples_per_class}), "
                              f"got {self.batch_size}")
 
+    def _metric_loss(self):
+        """The loss as f(z, labels, margin); the angular and N-pair losses take their own setting."""
+        loss = LOSSES[self.loss]
+        setting = {"angular": self.angle, "npair": self.norm_weight}.get(self.loss)
+        return loss if setting is None else lambda z, labels, margin: loss(z, labels, setting)
+
     def _embed(self, z: torch.Tensor) -> torch.Tensor:
         """The space the metric loss and k-means work in."""
         return F.normalize(z, dim=1) if self.normalize else z
@@ -280,7 +235,7 @@ class MetricLearningDC(DeepClusterer):
 
     def _fit(self, data, y, model, generator, seed):
         name = type(self).__name__
-        loss_fn = LOSSES[self.loss]
+        loss_fn = self._metric_loss()
         optimizer = engine.make_optimizer("adam", model.parameters(), self.lr)
         progress = engine.Progress(name, self.rounds * self.epochs_per_round, self.verbose)
         # resume granularity: the round (k-means' labels are whole there); Checkpoint's "epoch" is the 0-based round

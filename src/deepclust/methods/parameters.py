@@ -100,8 +100,10 @@ VADE = {
 }
 METRIC_LEARNING = {
     **DEEP_CLUSTERER,
-    "loss": [StrOptions({"batch_hard", "semi_hard", "contrastive"})],
+    "loss": [StrOptions({"batch_hard", "semi_hard", "contrastive", "angular", "npair"})],
     "margin": [POSITIVE],
+    "angle": [Interval(Real, 0, 90, closed="neither")],
+    "norm_weight": [NON_NEGATIVE],
     "normalize": ["boolean"],
     "rounds": [at_least(1)],
     "epochs_per_round": [at_least(1)],
