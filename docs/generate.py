@@ -372,7 +372,8 @@ RELIABILITY = [
      ["tests/unit/test_tracking.py::test_eight_jobs*"]),
     ("Determinism", None),
     ("same seed, bit-identical labels, embeddings, weights and history (every registered method, pretraining, "
-     "UMAP; also across processes and hash seeds, and under deterministic mode); another seed, another run",
+     "UMAP, t-SNE maps; also across processes and hash seeds, and under deterministic mode); another seed, "
+     "another run",
      ["tests/unit/test_determinism.py::test_*"]),
 ]
 

@@ -1,9 +1,9 @@
-"""Determinism on the CPU: for every registered method (deep and baseline), pretraining and UMAP
-features, the same seed gives bit-identical labels, embeddings, centres, history and metrics, in one
-process (even after the global RNGs were disturbed) and across processes (other hash seeds); another
-seed gives another run. Methods a seed does not apply to (agglomerative, DBSCAN, HDBSCAN) are shown
-to take none and to be deterministic. How each one seeds torch, numpy, UMAP and k-means:
-.notes/seeding.md.
+"""Determinism on the CPU: for every registered method (deep and baseline), pretraining, UMAP
+features and t-SNE maps, the same seed gives bit-identical labels, embeddings, centres, history
+and metrics, in one process (even after the global RNGs were disturbed) and across processes
+(other hash seeds); another seed gives another run. Methods a seed does not apply to
+(agglomerative, DBSCAN, HDBSCAN) are shown to take none and to be deterministic. How each one
+seeds torch, numpy, UMAP and k-means: .notes/seeding.md.
 
 The cases are parametrised over the registry (deepclust.methods.ALGORITHMS): a newly registered
 method fails here until it has an entry in DEEP_CASES or BASELINE_CASES."""
@@ -248,6 +248,19 @@ def test_umap_features_same_seed_identical_other_seed_different(blobs):
     assert first.dtype == np.float32 and first.shape == (len(X), 2)
     assert np.array_equal(first, second)
     assert not np.array_equal(first, other)
+
+
+def test_tsne_map_same_seed_identical_and_small_sets(blobs):
+    from deepclust.projections import tsne_embed
+
+    X = blobs[0]
+    first = tsne_embed(X, random_state=SEED)
+    disturb_global_rngs()
+    second = tsne_embed(X, random_state=SEED)
+    assert first.dtype == np.float32 and first.shape == (len(X), 2)
+    assert np.array_equal(first, second)
+    # fewer samples than scikit-learn's perplexity 30 needs: the perplexity shrinks below n
+    assert tsne_embed(X[:12], random_state=SEED).shape == (12, 2)
 
 
 # The same tiny runs in a fresh interpreter: DEC after pretraining (global RNG, k-means, batch order)

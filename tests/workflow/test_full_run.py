@@ -17,7 +17,8 @@ RUN_FILES = ["labels.npy", "metrics.json", "run.json"]
 DEEP_RUN_FILES = RUN_FILES + ["history.json", "embedding.npy", "model.pt"]
 PRETRAIN_FILES = ["model.pt", "history.json", "embedding.npy", "run.json"]
 FIGURES = ["methods", "confusion", "elbow", "training_curves", "samples",
-           *(f"embedding_{space}" for space in ["raw", "ae", "vae", *DEEP_METHODS])]
+           *(f"embedding_{space}_{projection}" for space in ["raw", "ae", "vae", *DEEP_METHODS]
+             for projection in ["umap", "tsne"])]
 NETS = ["ae", "vae"]
 EXPECTED_RUN_KEYS = {f"{DATASET}/{method}/seed{seed}" for method in METHODS for seed in SEEDS} | {
     f"{DATASET}/pretrain-{net}/seed{seed}" for net in NETS for seed in SEEDS}

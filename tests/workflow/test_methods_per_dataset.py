@@ -51,7 +51,7 @@ def test_baselines_and_figures_follow_the_datasets_methods(plan):
     assert f"results/runs/{CONV}/kmeans-raw/seed0/labels.npy" in outputs
     assert f"results/figures/{SMALL}/samples.png" in outputs        # VaDE runs there
     assert f"results/figures/{CONV}/samples.png" not in outputs     # no generative method
-    assert f"results/figures/{CONV}/embedding_dcec.png" in outputs
-    assert f"results/figures/{SMALL}/embedding_dcec.png" not in outputs
-    assert f"results/figures/{CONV}/embedding_vae.png" not in outputs
+    assert {f"results/figures/{CONV}/embedding_dcec_{projection}.png" for projection in ("umap", "tsne")} <= outputs
+    assert f"results/figures/{SMALL}/embedding_dcec_umap.png" not in outputs
+    assert f"results/figures/{CONV}/embedding_vae_tsne.png" not in outputs
     assert job("cluster_baselines_digits_cae", dataset=CONV, seed=0) in planned.jobs

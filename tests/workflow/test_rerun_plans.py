@@ -79,8 +79,11 @@ def test_dec_hyperparameter_reruns_dec_and_what_reads_it(finished_copy):
     assert_no_upstream_work(planned, result)
     assert not any(planned.writes_under(run_files(m)) for m in BASELINES), result.tail(200)
     assert {"results/tables/summary.csv", "results/tables/summary.md", "results/mlflow/synced.json",
-            f"{FIGURES}/embedding_dec.png", f"{FIGURES}/confusion.png", f"{FIGURES}/training_curves.png",
-            f"{FIGURES}/methods.png"} <= planned.outputs, result.tail(200)
+            f"{FIGURES}/embedding_dec_umap.png", f"{FIGURES}/embedding_dec_tsne.png", f"{FIGURES}/confusion.png",
+            f"{FIGURES}/training_curves.png", f"{FIGURES}/methods.png"} <= planned.outputs, result.tail(200)
+    # UMAP draws every space in one job; t-SNE redraws only the space whose methods changed
+    assert f"{FIGURES}/embedding_raw_umap.png" in planned.outputs
+    assert f"{FIGURES}/embedding_raw_tsne.png" not in planned.outputs
     assert f"{FIGURES}/elbow.png" not in planned.outputs  # reads no method's results
 
 
@@ -91,7 +94,7 @@ def test_editing_dec_module_reruns_dec_and_idec(finished_copy):
     assert planned.of_rule("cluster_deep") == deep("dec", "idec"), result.tail(200)
     assert_no_upstream_work(planned, result)
     assert not any(planned.writes_under(run_files(m)) for m in BASELINES), result.tail(200)
-    assert {f"{FIGURES}/embedding_dec.png", f"{FIGURES}/embedding_idec.png"} <= planned.outputs
+    assert {f"{FIGURES}/embedding_dec_umap.png", f"{FIGURES}/embedding_idec_tsne.png"} <= planned.outputs
 
 
 def test_editing_comments_and_docstrings_plans_nothing(finished_copy):

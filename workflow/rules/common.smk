@@ -112,6 +112,7 @@ DATASETS = [
 ]
 SEEDS = config["seeds"]
 FIGURE_SEED = SEEDS[0]
+PROJECTIONS = config["figures"]["projection"]
 # grids expanded (deepclust.sweeps): each setting of a swept method or net is a method or net of
 # its own id; a config without `grid` keeps its own dicts
 try:
@@ -334,7 +335,7 @@ def check_plugin(method, spec):
 def check_ids():
     """Ids name folders and files (the schema keeps each a plain name): two that differ only in
     case would share a folder where file names ignore case (macOS, Windows), and a deep
-    method's embedding map (embedding_<id>.png) must not take the name of an input space's.
+    method's embedding maps (embedding_<id>_umap.png, ...) must not take the name of an input space's.
     """
     for key, ids in (("datasets", DATASETS), ("nets", NETS), ("methods", METHODS)):
         seen = {}
@@ -348,7 +349,7 @@ def check_ids():
     for method in [*DEEP_METHOD_IDS, *PLUGIN_IDS]:
         if method.lower() in {"raw", *(net.lower() for net in NETS)}:
             fail(
-                f"methods.{method}: a deep method's id names its embedding map, which would take "
+                f"methods.{method}: a deep method's id names its embedding maps, which would take "
                 f"the name of the input space {method!r}; rename the method"
             )
 
@@ -817,7 +818,11 @@ def figure_files():
     files = []
     for dataset in DATASETS:
         names = ["methods", "confusion", "elbow"]
-        names += [f"embedding_{space}" for space in embedding_spaces(dataset)]
+        names += [
+            f"embedding_{space}_{projection}"
+            for space in embedding_spaces(dataset)
+            for projection in PROJECTIONS
+        ]
         if deep_methods_on(dataset):
             names.append("training_curves")
         if generative_methods_on(dataset) and has_images(dataset):

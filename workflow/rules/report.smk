@@ -1,52 +1,96 @@
-# One job per dataset draws every space: each new process pays umap's numba compilation.
+# UMAP: one job per dataset draws every space: each new process pays umap's numba compilation.
 # One rule per dataset, because a rule's outputs (here: its spaces' figures) cannot depend on
 # a wildcard.
-for figure_dataset in DATASETS:
+if "umap" in PROJECTIONS:
+    for figure_dataset in DATASETS:
 
-    rule:
-        name:
-            rule_name("figure_embeddings", figure_dataset)
-        input:
-            data=DATA,
-            features=lambda wildcards: [
-                embedding_input(wildcards.dataset, space)
-                for space in embedding_spaces(wildcards.dataset)
-            ],
-            labels=lambda wildcards: run_files(
-                "labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]
-            ),
-        output:
-            [
-                report(
-                    path,
-                    caption="../report/embedding.rst",
-                    category="Embeddings",
-                    subcategory="{dataset}",
-                )
-                for path in expand(
-                    f"{FIGURES}/embedding_{{space}}.png",
-                    space=embedding_spaces(figure_dataset),
-                    allow_missing=True,
-                )
-            ],
-        log:
-            f"{LOGS}/figures/{{dataset}}/embeddings.log",
-        wildcard_constraints:
-            dataset=re.escape(figure_dataset),
-        conda:
-            "../../envs/deepclust.yaml"
-        params:
-            spaces=lambda wildcards: embedding_spaces(wildcards.dataset),
-            methods=lambda wildcards: {
-                space: methods_drawn_on(wildcards.dataset, space)
-                for space in embedding_spaces(wildcards.dataset)
-            },
-            all_methods=lambda wildcards: methods_on(wildcards.dataset),
+        rule:
+            name:
+                rule_name("figure_embeddings", figure_dataset)
+            input:
+                data=DATA,
+                features=lambda wildcards: [
+                    embedding_input(wildcards.dataset, space)
+                    for space in embedding_spaces(wildcards.dataset)
+                ],
+                labels=lambda wildcards: run_files(
+                    "labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]
+                ),
+            output:
+                [
+                    report(
+                        path,
+                        caption="../report/embedding.rst",
+                        category="Embeddings",
+                        subcategory="{dataset}",
+                    )
+                    for path in expand(
+                        f"{FIGURES}/embedding_{{space}}_umap.png",
+                        space=embedding_spaces(figure_dataset),
+                        allow_missing=True,
+                    )
+                ],
+            log:
+                f"{LOGS}/figures/{{dataset}}/embeddings.log",
+            wildcard_constraints:
+                dataset=re.escape(figure_dataset),
+            conda:
+                "../../envs/deepclust.yaml"
+            params:
+                spaces=lambda wildcards: embedding_spaces(wildcards.dataset),
+                methods=lambda wildcards: {
+                    space: methods_drawn_on(wildcards.dataset, space)
+                    for space in embedding_spaces(wildcards.dataset)
+                },
+                all_methods=lambda wildcards: methods_on(wildcards.dataset),
+                projection="umap",
+                seed=FIGURE_SEED,
+                max_points=config["figures"]["max_points"],
+                code=fingerprint("figure_embeddings.py"),
+            script:
+                "../scripts/figure_embeddings.py"
+
+
+# t-SNE (scikit-learn: no compilation to share): one job per space, so that they run side by
+# side and each reruns only with its own space and methods.
+rule figure_tsne:
+    input:
+        data=DATA,
+        features=lambda wildcards: embedding_input(wildcards.dataset, wildcards.space),
+        labels=lambda wildcards: expand(
+            f"{RUN}/labels.npy",
+            dataset=wildcards.dataset,
+            method=methods_drawn_on(wildcards.dataset, wildcards.space),
             seed=FIGURE_SEED,
-            max_points=config["figures"]["max_points"],
-            code=fingerprint("figure_embeddings.py"),
-        script:
-            "../scripts/figure_embeddings.py"
+        ),
+    output:
+        report(
+            f"{FIGURES}/embedding_{{space}}_tsne.png",
+            caption="../report/embedding.rst",
+            category="Embeddings",
+            subcategory="{dataset}",
+        ),
+    log:
+        f"{LOGS}/figures/{{dataset}}/tsne_{{space}}.log",
+    wildcard_constraints:
+        dataset=ids_regex(DATASETS),
+        space="[^/]+",
+    conda:
+        "../../envs/deepclust.yaml"
+    params:
+        spaces=lambda wildcards: [wildcards.space],
+        methods=lambda wildcards: {
+            wildcards.space: methods_drawn_on(wildcards.dataset, wildcards.space)
+        },
+        all_methods=lambda wildcards: methods_drawn_on(
+            wildcards.dataset, wildcards.space
+        ),
+        projection="tsne",
+        seed=FIGURE_SEED,
+        max_points=config["figures"]["max_points"],
+        code=fingerprint("figure_embeddings.py"),
+    script:
+        "../scripts/figure_embeddings.py"
 
 
 rule figure_training_curves:
