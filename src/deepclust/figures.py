@@ -1,5 +1,5 @@
-"""Figures: 2-D embeddings, training curves, matched confusion matrices, elbow/silhouette vs k,
-and a bar chart of methods. Each function writes one PNG."""
+"""Figures: 2-D embeddings, training curves, matched confusion matrices, cluster centres beside
+their members, elbow/silhouette vs k, and a bar chart of methods. Each function writes one PNG."""
 
 import math
 
@@ -106,6 +106,31 @@ def samples_grid(samples: dict, image_shape, path, title: str) -> None:
     for ax, (name, images) in zip(axes, samples.items()):
         tiles = mosaic(np.clip(images, 0, 1), image_shape)
         ax.imshow(tiles if image_shape[0] == 3 else tiles[..., 0], cmap=None if image_shape[0] == 3 else "gray")
+        ax.set_title(name, fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=10)
+    _save(fig, path)
+
+
+def centres_grid(panels: dict, image_shape, value_range, path, title: str) -> None:
+    """Per panel, a mosaic of one row per cluster: its centre image, a gap, then its nearest
+    members; ``panels[name]`` being (clusters, 1 + members, C*H*W) with NaN for no image (drawn
+    white). Values are scaled from ``value_range`` (the data's) to [0, 1]. No panels (every
+    labelling all noise): an empty figure with its title."""
+    low, high = value_range
+    channels, height, width = image_shape
+    fig, axes = _grid(max(len(panels), 1), size=3.2, max_columns=3)
+    axes[0].axis("off")  # drawn on below when there is a panel
+    for ax, (name, rows) in zip(axes, panels.items()):
+        rows = (np.asarray(rows, dtype=float) - low) / ((high - low) or 1.0)
+        rows = np.concatenate([rows[:, :1], np.full(rows[:, :1].shape, np.nan), rows[:, 1:]], axis=1)
+        # a white line right of and below each image, so that neighbours do not run together
+        framed = np.pad(rows.reshape(*rows.shape[:2], channels, height, width), [(0, 0)] * 3 + [(0, 1)] * 2,
+                        constant_values=np.nan)
+        tiles = mosaic(framed.reshape(*rows.shape[:2], -1), (channels, height + 1, width + 1))
+        tiles = np.clip(np.nan_to_num(tiles, nan=1.0), 0, 1)
+        ax.imshow(tiles if image_shape[0] == 3 else tiles[..., 0], cmap=None if image_shape[0] == 3 else "gray",
+                  vmin=0, vmax=1)
         ax.set_title(name, fontsize=9)
         ax.axis("off")
     fig.suptitle(title, fontsize=10)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 RUN_FILES = ["labels.npy", "metrics.json", "run.json"]
 DEEP_RUN_FILES = RUN_FILES + ["history.json", "embedding.npy", "model.pt"]
 PRETRAIN_FILES = ["model.pt", "history.json", "embedding.npy", "run.json"]
-FIGURES = ["methods", "confusion", "elbow", "training_curves", "samples",
+FIGURES = ["methods", "confusion", "elbow", "training_curves", "samples", "centres",
            *(f"embedding_{space}_{projection}" for space in ["raw", "ae", "vae", *DEEP_METHODS]
              for projection in ["umap", "tsne"])]
 NETS = ["ae", "vae"]

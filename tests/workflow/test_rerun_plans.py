@@ -78,9 +78,10 @@ def test_dec_hyperparameter_reruns_dec_and_what_reads_it(finished_copy):
     assert {"summary_table", "sync_tracking"} <= planned.rules
     assert_no_upstream_work(planned, result)
     assert not any(planned.writes_under(run_files(m)) for m in BASELINES), result.tail(200)
+    figures = {f"{FIGURES}/{name}.png" for name in ["embedding_dec_umap", "embedding_dec_tsne", "confusion",
+                                                     "training_curves", "methods", "centres"]}
     assert {"results/tables/summary.csv", "results/tables/summary.md", "results/mlflow/synced.json",
-            f"{FIGURES}/embedding_dec_umap.png", f"{FIGURES}/embedding_dec_tsne.png", f"{FIGURES}/confusion.png",
-            f"{FIGURES}/training_curves.png", f"{FIGURES}/methods.png"} <= planned.outputs, result.tail(200)
+            *figures} <= planned.outputs, result.tail(200)
     # UMAP draws every space in one job; t-SNE redraws only the space whose methods changed
     assert f"{FIGURES}/embedding_raw_umap.png" in planned.outputs
     assert f"{FIGURES}/embedding_raw_tsne.png" not in planned.outputs

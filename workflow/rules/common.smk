@@ -803,6 +803,35 @@ def embedding_input(dataset, space):
     return features_of(space, dataset, FIGURE_SEED)
 
 
+# algorithms whose run keeps its autoencoder's code as the embedding: the decoder draws a centre
+DECODED_ALGORITHMS = {"dec", "idec", "dcn", "dcec", "vade"}
+
+
+def centre_decoder(dataset, method):
+    """The model file whose decoder draws a method's cluster centres for the first seed (None:
+    none does): a deep method's fine-tuned autoencoder, or the pretrained net whose embedding a
+    baseline clusters (AE + k-means)."""
+    if is_deep(method):
+        if METHODS[method]["algorithm"] not in DECODED_ALGORITHMS:
+            return None
+        return f"{RUN}/model.pt".format(
+            dataset=dataset, method=method, seed=FIGURE_SEED
+        )
+    space = METHODS[method].get("features", "raw")
+    if is_plugin(method) or space == "raw" or space.startswith("umap-"):
+        return None
+    net = net_for(dataset, space)
+    return f"{PRETRAIN}/model.pt".format(dataset=dataset, net=net, seed=FIGURE_SEED)
+
+
+def clustered_space(dataset, method):
+    """The features a method's clusters were found in, for the first seed: its run's embedding,
+    or the feature space it clusters."""
+    if has_embedding(method):
+        return embedding_input(dataset, method)
+    return features_of(METHODS[method].get("features", "raw"), dataset, FIGURE_SEED)
+
+
 def methods_drawn_on(dataset, space):
     """Methods whose clusters are drawn on a space's 2-D map."""
     if space in METHODS and has_embedding(space):
@@ -827,6 +856,8 @@ def figure_files():
             names.append("training_curves")
         if generative_methods_on(dataset) and has_images(dataset):
             names.append("samples")
+        if has_images(dataset):
+            names.append("centres")
         names += [f"sensitivity_{method}" for method in swept_on(dataset)]
         if auto_k(dataset):
             names.append("select_k")

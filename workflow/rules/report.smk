@@ -154,6 +154,46 @@ rule figure_confusion:
         "../scripts/figure_confusion.py"
 
 
+rule figure_centres:
+    input:
+        data=DATA,
+        labels=lambda wildcards: run_files(
+            "labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]
+        ),
+        spaces=lambda wildcards: [
+            clustered_space(wildcards.dataset, m)
+            for m in methods_on(wildcards.dataset)
+        ],
+        models=lambda wildcards: [
+            centre_decoder(wildcards.dataset, m)
+            for m in methods_on(wildcards.dataset)
+            if centre_decoder(wildcards.dataset, m)
+        ],
+    output:
+        report(
+            f"{FIGURES}/centres.png",
+            caption="../report/centres.rst",
+            category="Clusters",
+            subcategory="{dataset}",
+        ),
+    log:
+        f"{LOGS}/figures/{{dataset}}/centres.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    params:
+        methods=lambda wildcards: methods_on(wildcards.dataset),
+        decoded=lambda wildcards: [
+            m
+            for m in methods_on(wildcards.dataset)
+            if centre_decoder(wildcards.dataset, m)
+        ],
+        n_clusters=n_clusters,
+        seed=FIGURE_SEED,
+        code=fingerprint("figure_centres.py"),
+    script:
+        "../scripts/figure_centres.py"
+
+
 rule figure_elbow:
     input:
         data=DATA,
