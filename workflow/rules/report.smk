@@ -169,6 +169,7 @@ rule figure_centres:
             for m in methods_on(wildcards.dataset)
             if centre_decoder(wildcards.dataset, m)
         ],
+        k=k_input,
     output:
         report(
             f"{FIGURES}/centres.png",
