@@ -329,16 +329,18 @@ RELIABILITY = [
     ("Faults survived, nothing finished lost", None),
     ("a running training job of the DAG killed (SIGKILL): the rerun resumes to the uninterrupted result",
      ["tests/workflow/test_faults.py::test_a_sigkilled*"]),
-    ("training stopped (SIGTERM, a kill after a periodic save, a checkpoint at the last epoch), per method: "
-     "resumed equals uninterrupted",
-     ["tests/unit/test_checkpoint*.py::test_*resume*", "tests/unit/test_checkpoint*.py::test_sigterm*",
-      "tests/unit/test_checkpoint*.py::test_killed*", "tests/unit/test_checkpoint*.py::test_a_checkpoint_of_the_last*"]),
+    ("training stopped (SIGTERM, a kill after a periodic save, a checkpoint at the last epoch), per registered "
+     "method, for pretraining and for a method written in the test with no checkpoint code: resumed equals "
+     "uninterrupted",
+     ["tests/unit/test_checkpoint_methods.py::test_*", "tests/unit/test_checkpoint.py::test_pretraining_resumed*",
+      "tests/unit/test_checkpoint.py::test_sigterm*", "tests/unit/test_checkpoint.py::test_the_sigterm_handler*"]),
     ("a checkpoint that cannot be read (truncated): set aside under a new name, the log names it, the run starts "
      "afresh to the uninterrupted result",
      ["tests/unit/test_checkpoint.py::test_an_unreadable_checkpoint*",
       "tests/workflow/test_faults.py::test_an_unreadable_checkpoint*"]),
-    ("an interrupted run's checkpoint of other settings or code: set aside, not deleted; the run starts afresh",
-     ["tests/unit/test_checkpoint.py::test_a_checkpoint_of_other_settings*"]),
+    ("an interrupted run's checkpoint of other settings, code or file format: set aside, not deleted; the run "
+     "starts afresh", ["tests/unit/test_checkpoint.py::test_a_checkpoint_of_other_settings*",
+                       "tests/unit/test_checkpoint.py::test_a_checkpoint_of_another_format*"]),
     ("a pretrained model that cannot be read: the job starting from it fails naming it, and the next run "
      "pretrains it again",
      ["tests/unit/test_io.py::test_an_unreadable_input_model*",
@@ -367,7 +369,8 @@ RELIABILITY = [
      ["tests/unit/test_devices.py::test_slurm_jobs*", "tests/unit/test_devices.py::test_one_gpu_seen*"]),
     ("a checkpoint met by another kind of device (`device: auto`) or by fewer GPUs: a fresh start, or a "
      "refusal naming both devices",
-     ["tests/unit/test_checkpoint_devices.py::test_*"]),
+     ["tests/unit/test_checkpoint.py::test_a_cpu_run*", "tests/unit/test_checkpoint.py::test_a_gpu_run*",
+      "tests/unit/test_checkpoint.py::test_a_state_from_another*", "tests/unit/test_checkpoint.py::test_a_jobs*"]),
     ("eight processes logging into one MLflow store at once: no run lost or duplicated",
      ["tests/unit/test_tracking.py::test_eight_jobs*"]),
     ("Determinism", None),

@@ -1,17 +1,22 @@
-"""The training loop's shared pieces: device-resident data, batching, full passes, progress,
-precision and CUDA graphs.
+"""The training loop every method runs in (TrainingLoop: epochs, mini-batches, optimiser steps,
+progress, the NaN stop, checkpoints and resume) and its pieces: device-resident data, batching,
+full passes, precision and CUDA graphs.
 
 Data lives on the training device as one tensor; a mini-batch is an index slice of a
 device-side permutation, so there is no DataLoader and no per-sample Python. Losses are
 summed on the device and read once per epoch, so the step loop never waits on the host.
+Checkpoints are written and read here only: a method declares its state to its TrainingLoop
+and never saves or restores anything itself.
 """
 
 import contextlib
+import itertools
 import math
 import os
 import signal
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -29,18 +34,22 @@ class Preempted(RuntimeError):
     non-zero and its retry resumes from the checkpoint."""
 
 
+# what a checkpoint file holds (TrainingLoop's layout); a file of another format is set aside unread
+FORMAT = 2
+
+
 class Checkpoint:
     """A training loop's state at epoch boundaries, in one file.
 
     ``epoch_end`` saves every ``every`` epochs and, after a SIGTERM, at the end of the epoch it
     arrived in, then raises Preempted. A file is only resumed when its ``key`` (the job's
-    params and code) matches; the loop restores what it saved, RNG states included, so a resumed
-    run ends with the labels an uninterrupted one would: on the CPU, and on a GPU under
-    ``set_deterministic(True)`` (the GPU suite checks it; without it, float atomics in CUDA
-    kernels make every GPU run differ in the last bits). ``path`` None disables all of it (the
-    library's default). SLURM sends SIGKILL KillWait seconds (30 by default) after SIGTERM, so
-    an epoch must take less than that for the last epochs to be kept; the periodic save covers
-    the rest."""
+    params and code) and its ``FORMAT`` match; TrainingLoop restores what it saved, RNG states
+    included, so a resumed run ends with the labels an uninterrupted one would: on the CPU, and
+    on a GPU under ``set_deterministic(True)`` (the GPU suite checks it; without it, float
+    atomics in CUDA kernels make every GPU run differ in the last bits). ``path`` None disables
+    all of it (the library's default). SLURM sends SIGKILL KillWait seconds (30 by default)
+    after SIGTERM, so an epoch must take less than that for the last epochs to be kept; the
+    periodic save covers the rest."""
 
     def __init__(self, path=None, key: str = "", every: int = 1):
         self.path, self.key, self.every = (Path(path) if path else None), key, max(1, int(every))
@@ -62,7 +71,7 @@ class Checkpoint:
         self.stop_requested = True
 
     def load(self) -> dict | None:
-        """The saved state if its key matches, else None. A file that cannot be read (truncated,
+        """The saved state if its key and format match, else None. A file that cannot be read (truncated,
         not a checkpoint) or of another key (other settings, code or kind of device) is set aside,
         never deleted: the run starts afresh and an interrupted run of other settings can still
         be looked at."""
@@ -74,7 +83,7 @@ class Checkpoint:
         except Exception as error:  # torch's own message (PytorchStreamReader...) does not name the file
             self._set_aside("unreadable", f"cannot be read ({type(error).__name__}: {str(error)[:200]})")
             return None
-        if key != self.key:
+        if key != self.key or state.get("format") != FORMAT:
             self._set_aside("other-settings", "is from other settings, code or kind of device")
             return None
         print(f"[checkpoint] resuming after epoch {state['epoch'] + 1} from {self.path}", file=sys.stderr, flush=True)
@@ -97,7 +106,7 @@ class Checkpoint:
     def save(self, epoch: int, state: dict) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         partial = self.path.with_name(self.path.name + ".partial")
-        torch.save({**state, "key": self.key, "epoch": epoch}, partial)
+        torch.save({**state, "key": self.key, "format": FORMAT, "epoch": epoch}, partial)
         os.replace(partial, self.path)  # a kill while saving leaves the previous checkpoint whole
 
     def remove(self) -> None:
@@ -131,18 +140,6 @@ def set_rng_state(generator: torch.Generator, state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state:
         torch.cuda.set_rng_state(state["cuda"], generator.device)
-
-
-def training_state(model, optimizer, generator: torch.Generator) -> dict:
-    """What every training loop's checkpoint holds besides its own state: weights, optimiser,
-    random streams."""
-    return {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "rng": rng_state(generator)}
-
-
-def restore_training_state(saved: dict, model, optimizer, generator: torch.Generator) -> None:
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    set_rng_state(generator, saved["rng"])
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -384,3 +381,119 @@ class Progress:
             more = " ".join(f"{k}={v:.4f}" for k, v in extra.items() if v is not None)
             print(f"[{self.name}] epoch {done}/{self.total} loss={loss:.5f} {more} "
                   f"elapsed={elapsed:.1f}s eta={eta:.1f}s", file=sys.stderr, flush=True)
+
+
+class TrainingLoop:
+    """The loop every training runs in: epochs, mini-batches, optimiser steps under autocast,
+    progress, the NaN stop, periodic and SIGTERM checkpoints, and resume.
+
+    A method declares its state once and writes only its maths in the loop's body::
+
+        loop = engine.TrainingLoop("DCN", generator, checkpoint, verbose=True)
+        s = loop.start(lambda: {"centers": ..., "labels": ...})  # what a fresh start computes
+        loop.keep(model=model, optimizer=optimizer)               # restored in place on resume
+        for epoch in loop.epochs(max_epochs):
+            for idx in loop.batches(len(data), batch_size):
+                loss = loop.step(optimizer, lambda: ...)           # autocast, backward, update
+                ...                                                # s.labels = ..., s.counts += ...
+            loop.epoch_done(mean_loss)                             # progress line, NaN stop
+
+    ``start(fresh)`` gives the values the method rebinds as it trains (tensors, arrays, counters,
+    labels) as attributes of a namespace: ``fresh()``'s at a fresh start (it is not called when
+    a checkpoint resumes, so a start's k-means or mixture fit is not repeated), the checkpoint's
+    otherwise, tensors on the generator's device. ``keep(**objects)`` names what is changed in
+    place (modules, optimisers: anything with ``state_dict``; lists such as the history): a
+    resumed run loads the saved state into them at once. ``epochs(n)`` yields the epochs left
+    (all of them, or those after the checkpoint's, with the random streams restored before the
+    first); after each it saves everything declared, the random streams and the progress, every
+    ``checkpoint.every`` epochs and after a SIGTERM (then raises Preempted). Leaving the loop
+    early (a stopping rule's ``break``) saves nothing more. ``epochs(None)`` runs until the body
+    breaks. Nothing here reads or writes a file when the checkpoint has no path."""
+
+    def __init__(self, name: str, generator: torch.Generator, checkpoint: Checkpoint = NO_CHECKPOINT,
+                 verbose: bool = True):
+        self.name, self.generator, self.checkpoint, self.verbose = name, generator, checkpoint, verbose
+        self.device = generator.device
+        self.saved = checkpoint.load()
+        self.values, self.kept = types.SimpleNamespace(), {}
+        self.progress = Progress(name, 0, verbose)
+
+    def start(self, fresh) -> types.SimpleNamespace:
+        """The namespace of the values the method rebinds: ``fresh()`` (a dict) at a fresh start,
+        the checkpoint's when resuming."""
+        if self.saved is None:
+            values = fresh()
+        else:
+            arrays = set(self.saved["arrays"])
+            values = {name: value.numpy() if name in arrays else
+                      value.to(self.device) if isinstance(value, torch.Tensor) else value
+                      for name, value in self.saved["values"].items()}
+        self.values = types.SimpleNamespace(**values)
+        return self.values
+
+    def keep(self, **objects) -> None:
+        """Objects changed in place (with ``state_dict``, or lists), loaded from the checkpoint
+        now when resuming."""
+        self.kept.update(objects)
+        if self.saved is not None:
+            for name, target in objects.items():
+                saved = self.saved["objects"][name]
+                if isinstance(target, list):
+                    target[:] = saved
+                else:
+                    target.load_state_dict(saved)
+
+    def epochs(self, total: int | None, progress_epochs: int | None = None):
+        """The epochs left of ``total`` (0-based), checkpointed after each. ``progress_epochs``:
+        how many epochs the progress lines count when an epoch of the loop is several of the
+        method's (metric-learning DC's rounds)."""
+        self.progress = Progress(self.name, progress_epochs or total or 0, self.verbose)
+        self.total, first = total, 0
+        if self.saved is not None:
+            set_rng_state(self.generator, self.saved["rng"])
+            self.progress.last_good, first = self.saved["last_good"], self.saved["epoch"] + 1
+        with self.checkpoint:
+            for epoch in itertools.count(first) if total is None else range(first, total):
+                self.epoch = epoch
+                yield epoch
+                self.checkpoint.epoch_end(epoch, self._state)
+
+    def batches(self, n: int, batch_size: int):
+        """The epoch's mini-batches: index slices of a permutation drawn on the device."""
+        return minibatches(n, batch_size, self.generator)
+
+    def step(self, optimizer, loss, inputs=None):
+        """One optimiser step: ``loss()`` under autocast, backward (into ``inputs`` only, if
+        given), update. ``loss()`` gives the loss, or a tuple whose first term is minimised
+        (the others are reported); returned detached."""
+        with autocast(self.device):
+            terms = loss()
+        optimizer_step(optimizer, terms[0] if isinstance(terms, tuple) else terms, inputs)
+        return tuple(t.detach() for t in terms) if isinstance(terms, tuple) else terms.detach()
+
+    def train_epoch(self, step: "TrainStep", n: int, batch_size: int) -> float:
+        """One pass of ``step`` (a TrainStep) over the mini-batches; the mean loss per sample."""
+        return train_epoch(step, n, batch_size, self.generator)
+
+    def autocast(self):
+        return autocast(self.device)
+
+    def epoch_done(self, loss: float, epoch: int | None = None, **extra) -> None:
+        """The progress line of ``epoch`` (the loop's by default), and DivergenceError when the
+        loss is not finite. Without a known number of epochs, the check only."""
+        epoch = self.epoch if epoch is None else epoch
+        if self.progress.total:
+            self.progress.epoch_done(epoch, loss, **extra)
+        else:
+            self.progress.check(epoch, loss)
+
+    def _state(self) -> dict:
+        """Everything declared, on the CPU, as a checkpoint holds it (plain tensors and values)."""
+        values = vars(self.values)
+        return {"rng": rng_state(self.generator), "last_good": self.progress.last_good,
+                "objects": {name: list(target) if isinstance(target, list) else target.state_dict()
+                            for name, target in self.kept.items()},
+                "values": {name: torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else
+                           value.detach().cpu() if isinstance(value, torch.Tensor) else value
+                           for name, value in values.items()},
+                "arrays": [name for name, value in values.items() if isinstance(value, np.ndarray)]}

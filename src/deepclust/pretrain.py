@@ -67,8 +67,6 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
     data = engine.as_tensor(X, dev)
     optimizer = engine.make_optimizer(optimizer, model.parameters(), lr, momentum=momentum, weight_decay=weight_decay,
                                       capturable=cuda_graphs and dev.type == "cuda")
-    progress = engine.Progress("pretrain", epochs, verbose)
-    history = []
 
     def batch_loss(idx):
         x = data[idx]
@@ -76,20 +74,13 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
         return reconstruction(noisy, x)
 
     step = engine.TrainStep(batch_loss, optimizer, batch_size, cuda_graphs)
-
-    def state():
-        return {**engine.training_state(model, optimizer, generator), "history": history}
-
-    first_epoch = 0
-    if saved := checkpoint.load():
-        engine.restore_training_state(saved, model, optimizer, generator)
-        history, first_epoch = saved["history"], saved["epoch"] + 1
-    with checkpoint:
-        for epoch in range(first_epoch, epochs):
-            epoch_loss = engine.train_epoch(step, len(data), batch_size, generator)
-            progress.epoch_done(epoch, epoch_loss)
-            history.append({"epoch": epoch + 1, "loss": epoch_loss})
-            checkpoint.epoch_end(epoch, state)
+    loop = engine.TrainingLoop("pretrain", generator, checkpoint, verbose)
+    history = []
+    loop.keep(model=model, optimizer=optimizer, history=history)
+    for epoch in loop.epochs(epochs):
+        loss = loop.train_epoch(step, len(data), batch_size)
+        loop.epoch_done(loss)
+        history.append({"epoch": epoch + 1, "loss": loss})
     return model.eval(), history
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from sklearn.datasets import load_digits
 
-from deepclust import engine, methods
+from deepclust import methods
 from deepclust.metrics import cluster_accuracy
 from deepclust.nn import autoencoder
 from deepclust.nn.autoencoder import ConvAutoencoder
@@ -179,18 +179,3 @@ def test_dcec_without_autoencoder_pretrains_a_cae_of_the_image_shape(digits):
     assert isinstance(dcec.autoencoder_, ConvAutoencoder)
     assert dcec.autoencoder_.config["filters"] == list(SMALL_FILTERS)
     assert len(dcec.pretrain_history_) == 2
-
-
-def test_dcec_resumed_mid_run_equals_an_uninterrupted_run(tmp_path, digits, pretrained_cae):
-    """The workflow's job passes a checkpoint to every method that supports one (DCEC inherits it
-    from IDEC); DCEC's own fit once dropped the argument, which only paper.yaml's DCEC job showed."""
-    X, _ = digits
-    settings = dict(autoencoder=pretrained_cae[0], batch_size=256, update_interval=5, tol=0.0, n_init=2,
-                    device="cpu", random_state=0)
-    straight = methods.get("dcec")(10, max_epochs=4, **settings).fit(X)
-    checkpoint = engine.Checkpoint(tmp_path / "ck.pt", key="k", every=1)
-    methods.get("dcec")(10, max_epochs=2, **settings).fit(X, checkpoint=checkpoint)
-    resumed = methods.get("dcec")(10, max_epochs=4, **settings).fit(X, checkpoint=checkpoint)
-    assert methods.get("dcec").supports_checkpoint
-    assert np.array_equal(resumed.labels_, straight.labels_)
-    assert np.array_equal(resumed.cluster_centers_, straight.cluster_centers_)

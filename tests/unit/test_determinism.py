@@ -6,7 +6,7 @@ and metrics, in one process (even after the global RNGs were disturbed) and acro
 seeds torch, numpy, UMAP and k-means: .notes/seeding.md.
 
 The cases are parametrised over the registry (deepclust.methods.ALGORITHMS): a newly registered
-method fails here until it has an entry in DEEP_CASES or BASELINE_CASES."""
+method fails here until it has an entry in helpers.DEEP_CASES or BASELINE_CASES."""
 
 import itertools
 import os
@@ -18,32 +18,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 
 from deepclust import engine, methods
 from deepclust.metrics import evaluate
 from deepclust.pretrain import pretrain_autoencoder
 
-from .helpers import EMBEDDING, HIDDEN, N_CLUSTERS
+from .helpers import DEEP_CASES, DIGITS_SHAPE, EMBEDDING, HIDDEN
 
 SRC = Path(__file__).resolve().parents[2] / "src"
-DIGITS_SHAPE = (1, 8, 8)
-DIGITS_CLUSTERS = 10
 SEED, OTHER_SEED = 0, 1
 
-# deep method -> (data set, pretrained network it starts from or None, tiny settings)
-DEEP_CASES = {
-    "dec": ("blobs", "mlp", dict(update_interval=5, max_epochs=2, batch_size=32, n_init=3, tol=0.0)),
-    "idec": ("blobs", "mlp", dict(update_interval=5, max_epochs=2, batch_size=32, n_init=3, tol=0.0)),
-    "dcn": ("blobs", "mlp", dict(max_epochs=2, batch_size=32, lr=1e-3, n_init=3)),
-    "dcec": ("digits", "cae", dict(update_interval=5, max_epochs=1, batch_size=50, n_init=3, tol=0.0)),
-    "metric_learning": ("blobs", "mlp", dict(rounds=2, batch_size=24, n_init=3, tol=0.0)),
-    "vade": ("blobs", "mlp", dict(max_epochs=2, batch_size=50)),
-    "infogan": ("digits", None, dict(image_shape=DIGITS_SHAPE, hidden_dim=32, q_hidden_dim=16, filters=8,
-                                     noise_dim=8, batch_size=50, max_epochs=1)),
-    "jule": ("digits", None, dict(image_shape=DIGITS_SHAPE, filters=4, feature_dim=8, epochs_per_period=1,
-                                  batch_size=50)),
-}
 # baseline -> whether it takes a seed (the others are deterministic and ignore random_state)
 BASELINE_CASES = {"kmeans": True, "gmm": True, "agglomerative": False, "dbscan": False, "hdbscan": False}
 BASELINE_CLUSTERS = 8
@@ -53,24 +37,9 @@ ATTRIBUTES = ("cluster_centers_", "weights_", "means_", "covariances_", "inertia
 
 
 @pytest.fixture(scope="module")
-def digits():
-    """300 of sklearn's 8x8 digits, flattened, in [0, 1]."""
-    X, y = load_digits(return_X_y=True)
-    return (X[:300] / 16).astype(np.float32), y[:300].astype(np.int64)
-
-
-@pytest.fixture(scope="module")
 def noise():
     """Structureless data, where k-means and GMM restarts end in different optima for different seeds."""
     return np.random.default_rng(0).random((300, 2)).astype(np.float32), None
-
-
-@pytest.fixture(scope="module")
-def digits_cae(digits):
-    model, _ = pretrain_autoencoder(digits[0], kind="cae", image_shape=DIGITS_SHAPE, filters=(4, 8, 8),
-                                    embedding_dim=5, epochs=1, batch_size=50, device="cpu", random_state=0,
-                                    verbose=False)
-    return model
 
 
 _DISTURBANCES = itertools.count(12345)
@@ -122,15 +91,13 @@ def differing(a: dict, b: dict) -> set:
 def case(name: str):
     if name not in DEEP_CASES and name not in BASELINE_CASES:
         pytest.fail(f"{name!r} is registered in deepclust.methods but has no tiny-settings entry in "
-                    f"{Path(__file__).name} (DEEP_CASES or BASELINE_CASES): add one")
+                    f"helpers.py's DEEP_CASES or {Path(__file__).name}'s BASELINE_CASES: add one")
     return name in DEEP_CASES
 
 
 @pytest.fixture(scope="module")
-def run(blobs, digits, noise, pretrained, digits_cae):
+def run(deep_case, noise):
     """run(name, seed, repeat): fit ``name`` with ``seed`` (memoised per repeat) -> fingerprint."""
-    datasets = {"blobs": blobs, "digits": digits, "noise": noise}
-    networks = {"mlp": pretrained[0], "cae": digits_cae, None: None}
     fits = {}
 
     def fit(name, seed, repeat=0):
@@ -138,14 +105,10 @@ def run(blobs, digits, noise, pretrained, digits_cae):
         if key not in fits:
             disturb_global_rngs()
             if case(name):
-                data, network, settings = DEEP_CASES[name]
-                X, y = datasets[data]
-                n_clusters = N_CLUSTERS if data == "blobs" else DIGITS_CLUSTERS
-                estimator = methods.get(name)(n_clusters, autoencoder=networks[network], device="cpu",
-                                              random_state=seed, **settings).fit(X, y)
-                labels = estimator.labels_
+                estimator, X, y = deep_case(name, random_state=seed)
+                labels = estimator.fit(X, y).labels_
             else:
-                X, y = datasets["noise"]
+                X, y = noise
                 estimator = methods.get(name)(BASELINE_CLUSTERS, random_state=seed)
                 labels = estimator.fit_predict(X)
             fits[key] = (estimator, fingerprint(estimator, labels, X, y))
@@ -201,12 +164,12 @@ def test_other_seed_gives_another_run_where_a_seed_applies(name, run):
         assert not changed, f"{name} takes no seed but changed {changed}"
 
 
-def test_deep_random_state_none_means_seed_zero(blobs, pretrained):
+def test_deep_random_state_none_means_seed_zero(deep_case):
     """DeepClusterer maps random_state=None to seed 0 (not to fresh entropy, unlike scikit-learn)."""
-    X, y = blobs
-    settings = DEEP_CASES["dec"][2]
-    fits = [methods.get("dec")(N_CLUSTERS, autoencoder=pretrained[0], device="cpu", random_state=seed,
-                               **settings).fit(X) for seed in (None, 0)]
+    fits = []
+    for seed in (None, 0):
+        estimator, X, _ = deep_case("dec", random_state=seed)
+        fits.append(estimator.fit(X))
     np.testing.assert_array_equal(fits[0].labels_, fits[1].labels_)
     np.testing.assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
 

@@ -3,7 +3,7 @@ declared (``_parameter_constraints``) and a bad value is refused by ``fit`` and 
 config check with the same message; bad rows, wrong feature counts, sparse input, labels of the
 wrong length and unfitted use are refused with scikit-learn's messages; clone, get_params and
 set_params round-trip; a fitted estimator pickles. Parametrised over the registry, so a newly
-registered method is checked too (its tiny settings come from test_determinism's DEEP_CASES)."""
+registered method is checked too (its tiny settings come from helpers.DEEP_CASES)."""
 
 import pickle
 
@@ -14,44 +14,27 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
-from sklearn.datasets import load_digits
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import (InvalidParameterError, Interval, generate_invalid_param_val,
                                             make_constraint)
 
 from deepclust import engine, methods
 from deepclust.methods import parameters
-from deepclust.pretrain import pretrain_autoencoder
 
 from .helpers import N_CLUSTERS
-from .test_determinism import DEEP_CASES, DIGITS_CLUSTERS, DIGITS_SHAPE
 
 DEEP = sorted(methods.DEEP_METHODS)
 NOT_A_VALUE = "not-a-valid-value"
 
 
 @pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return (X[:300] / 16).astype(np.float32), y[:300].astype(np.int64)
-
-
-@pytest.fixture(scope="module")
-def fitted(blobs, digits, pretrained):
+def fitted(deep_case):
     """name -> (estimator fitted with its tiny settings, the X it was fitted on), fitted once."""
-    cae, _ = pretrain_autoencoder(digits[0], kind="cae", image_shape=DIGITS_SHAPE, filters=(4, 8, 8),
-                                  embedding_dim=5, epochs=1, batch_size=50, device="cpu", random_state=0,
-                                  verbose=False)
-    networks = {"mlp": pretrained[0], "cae": cae, None: None}
     cache = {}
 
     def fit(name):
         if name not in cache:
-            data, network, settings = DEEP_CASES[name]
-            X, y = blobs if data == "blobs" else digits
-            n_clusters = N_CLUSTERS if data == "blobs" else DIGITS_CLUSTERS
-            estimator = methods.get(name)(n_clusters, autoencoder=networks[network], device="cpu", random_state=0,
-                                          **settings)
+            estimator, X, y = deep_case(name)
             cache[name] = estimator.fit(X, y), X
         return cache[name]
 

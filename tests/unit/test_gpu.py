@@ -23,8 +23,8 @@ from deepclust.methods.dec import DEC  # noqa: E402
 from deepclust.metrics import cluster_accuracy  # noqa: E402
 from deepclust.pretrain import embed, pretrain_autoencoder  # noqa: E402
 
-from .helpers import EMBEDDING, HIDDEN, N_CLUSTERS  # noqa: E402
-from .test_determinism import DEEP_CASES, DIGITS_CLUSTERS, DIGITS_SHAPE, differing, fingerprint  # noqa: E402
+from .helpers import DEEP_CASES, DIGITS_CLUSTERS, DIGITS_SHAPE, EMBEDDING, HIDDEN, N_CLUSTERS  # noqa: E402
+from .test_determinism import differing, fingerprint  # noqa: E402
 from .test_jule import neighbour_search_inputs  # noqa: E402
 
 pytestmark = [pytest.mark.gpu, pytest.mark.usefixtures("restore_precision"),

@@ -17,14 +17,12 @@ import textwrap
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_digits
 
-from deepclust import engine, methods
+from deepclust import engine
 from deepclust.metrics import cluster_accuracy
 from deepclust.pretrain import embed, pretrain_autoencoder
 
-from .helpers import N_CLUSTERS
-from .test_determinism import DEEP_CASES, DIGITS_CLUSTERS, DIGITS_SHAPE
+from .helpers import DEEP_CASES, N_CLUSTERS
 
 pytestmark = pytest.mark.usefixtures("restore_precision")
 
@@ -218,26 +216,12 @@ def test_bf16_pretraining_autocasts_steps_and_tracks_fp32(blobs, dtypes_seen):
     assert cluster_accuracy(y, KMeans(N_CLUSTERS, n_init=5, random_state=0).fit_predict(z)) > 0.95
 
 
-@pytest.fixture(scope="module")
-def digits():
-    X, y = load_digits(return_X_y=True)
-    return (X[:300] / 16).astype(np.float32), y[:300].astype(np.int64)
-
-
 @pytest.mark.parametrize("name", sorted(DEEP_CASES))
-def test_every_deep_method_trains_under_bf16_autocast(name, blobs, digits, pretrained, dtypes_seen):
-    data, network, settings = DEEP_CASES[name]
-    X, y = blobs if data == "blobs" else digits
-    n_clusters = N_CLUSTERS if data == "blobs" else DIGITS_CLUSTERS
-    autoencoder = {"mlp": pretrained[0], None: None}.get(network)
-    if network == "cae":
-        autoencoder, _ = pretrain_autoencoder(X, kind="cae", image_shape=DIGITS_SHAPE, filters=(4, 8, 8),
-                                              embedding_dim=5, epochs=1, batch_size=50, device="cpu",
-                                              verbose=False)
+def test_every_deep_method_trains_under_bf16_autocast(name, deep_case, dtypes_seen):
+    estimator, X, y = deep_case(name)
     dtypes_seen["training"].clear()
     engine.set_precision("bf16")
-    estimator = methods.get(name)(n_clusters, autoencoder=autoencoder, device="cpu", random_state=0,
-                                  **settings).fit(X, y)
+    estimator.fit(X, y)
     assert torch.bfloat16 in dtypes_seen["training"], f"{name}: no training step ran under bf16 autocast"
     assert estimator.labels_.shape == (len(X),)  # and no DivergenceError: the losses stayed finite
     if hasattr(estimator, "autoencoder_"):

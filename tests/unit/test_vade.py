@@ -27,7 +27,7 @@ SETTINGS = dict(max_epochs=4, batch_size=50, decay_every=2, min_lr=0.0019, devic
 
 
 def prior_of(weights, means, variances):
-    return GaussianMixturePrior(np.array(weights), np.array(means), np.array(variances))
+    return GaussianMixturePrior(*np.shape(means)).set_mixture(np.array(weights), np.array(means), np.array(variances))
 
 
 # ---- the ELBO's terms --------------------------------------------------------------------------

@@ -26,7 +26,7 @@ estimator = estimator_class(n_clusters=snakemake.params.n_clusters, device=str(d
 checkpoint = jobs.checkpoint(snakemake, device)
 start = time.perf_counter()  # a resumed job times only what it ran itself
 # y only feeds the ACC/NMI columns of the history, never the training
-estimator.fit(X, y, checkpoint=checkpoint) if estimator.supports_checkpoint else estimator.fit(X, y)
+estimator.fit(X, y, checkpoint=checkpoint)
 seconds = time.perf_counter() - start
 
 embedding = estimator.transform(X)

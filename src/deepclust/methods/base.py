@@ -28,14 +28,17 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     ``transform`` gives the fine-tuned embedding and ``predict`` the nearest cluster centre in it.
 
     Subclasses define ``__init__`` (the scikit-learn convention: store every argument unchanged
-    under its own name) and implement ``_fit(data, y, model, generator, seed)``, which sets
-    ``cluster_centers_`` (in embedding space), ``labels_`` and the rows of ``history_``; the
-    shared ``fit`` prepares the data, the device, the seeded random stream and the autoencoder.
-    Methods that learn their own network from scratch (InfoGAN, JULE) override ``fit`` and
-    ignore ``autoencoder``. ``y`` given to ``fit`` is used only to log ACC and NMI in
-    ``history_``, never for training. ``fit`` also takes ``checkpoint`` (an
-    ``engine.Checkpoint``), through which methods with ``supports_checkpoint`` save and resume
-    their fine-tuning state at epoch ends.
+    under its own name) and implement ``_fit(data, y, model, loop, seed)``: the method's maths
+    in an ``engine.TrainingLoop`` that the shared ``fit`` made, which owns epochs, mini-batches,
+    optimiser steps, progress, the NaN stop, checkpoints and resume (the method declares its
+    state to it and writes no checkpoint code). ``_fit`` sets ``cluster_centers_`` (in
+    embedding space) and ``labels_`` and adds the rows of ``history_`` (kept by the loop); the
+    shared ``fit`` prepares the data, the device, the seeded random stream and the network:
+    ``_network`` gives the autoencoder, pretrained or copied; methods that learn their own
+    network from scratch (InfoGAN, JULE) override it and ignore ``autoencoder``. ``y`` given to
+    ``fit`` is used only to log ACC and NMI in ``history_``, never for training. ``fit`` also
+    takes ``checkpoint`` (an ``engine.Checkpoint``), where the loop saves and resumes the
+    training state at epoch ends.
 
     Every parameter is declared in ``_parameter_constraints`` (``deepclust.methods.parameters``,
     the single source the workflow's config check reads too) and checked by ``fit`` with
@@ -99,7 +102,6 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
        Learning: From the Perspective of Network Architecture", IEEE Access 6, 2018.
     """
 
-    supports_checkpoint = False  # whether _fit saves and resumes through self._checkpoint
     _parameter_constraints: dict = parameters.DEEP_CLUSTERER
 
     def _validate_input(self, X, y=None, *, fitting: bool) -> np.ndarray:
@@ -123,45 +125,37 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     def _check_fit(self, X: np.ndarray) -> None:
         """Checks of the parameters against each other or against the data, before fitting."""
 
-    def _start(self, X):
-        """X validated by _validate_input -> (data tensor, model, generator, seed)."""
-        seed = 0 if self.random_state is None else int(self.random_state)
-        device = engine.resolve_device(self.device)
-        generator = engine.seeded_generator(seed, device)
+    def _network(self, X: np.ndarray, device: torch.device, seed: int) -> torch.nn.Module:
+        """The network ``_fit`` trains: a copy of ``autoencoder``, or one pretrained on X."""
         if self.autoencoder is None:
             model, self.pretrain_history_ = pretrain_autoencoder(
                 X, epochs=self.pretrain_epochs, batch_size=self.batch_size, device=str(device),
                 random_state=seed, verbose=self.verbose, **self._architecture())
-        else:
-            model = copy.deepcopy(self.autoencoder).to(device)
-        return engine.as_tensor(X, device), model.train(), generator, seed
+            return model
+        return copy.deepcopy(self.autoencoder).to(device)
 
     def _architecture(self) -> dict:
         """The network pretrained when no ``autoencoder`` is given (DCEC overrides it)."""
         return {"hidden_dims": self.hidden_dims, "embedding_dim": self.embedding_dim}
 
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
-        """``checkpoint`` (engine.Checkpoint): save and resume the fine-tuning state at epoch
-        ends (methods with ``supports_checkpoint``; others ignore it and restart on a retry)."""
-        data, model, generator, seed = self._start(self._validate_input(X, y, fitting=True))
+        """``checkpoint`` (engine.Checkpoint): where the training loop saves its state at epoch
+        ends and resumes it from."""
+        X = self._validate_input(X, y, fitting=True)
+        seed = 0 if self.random_state is None else int(self.random_state)
+        device = engine.resolve_device(self.device)
+        generator = engine.seeded_generator(seed, device)
+        model = self._network(X, device, seed).train()
         self.history_ = []
-        self._checkpoint = checkpoint
-        try:
-            self._fit(data, y, model, generator, seed)
-        finally:
-            del self._checkpoint
+        loop = engine.TrainingLoop(type(self).__name__, generator, checkpoint, self.verbose)
+        loop.keep(history=self.history_)
+        self._fit(engine.as_tensor(X, device), y, model, loop, seed)
         self.autoencoder_ = model.eval()
         return self
 
     def _kmeans_init(self, z: torch.Tensor, seed: int) -> KMeans:
+        """k-means (``n_init`` restarts) on an embedding: the clusters most methods start from."""
         return KMeans(self.n_clusters, n_init=self.n_init, random_state=seed).fit(z.cpu().numpy())
-
-    def _initial_clusters(self, model, data: torch.Tensor, seed: int, saved: dict | None):
-        """(centres, labels): k-means on the embedding, or those a checkpoint saved."""
-        if saved is None:
-            kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
-            return kmeans.cluster_centers_, kmeans.labels_
-        return saved["centers"], saved["labels"].numpy()
 
     def _monitor(self, row: dict, labels: np.ndarray, y) -> dict:
         if y is not None:

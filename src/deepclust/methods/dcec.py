@@ -104,9 +104,8 @@ class DCEC(IDEC):
         return {"kind": "cae", "filters": self.filters, "image_shape": self.image_shape,
                 "embedding_dim": self.embedding_dim}
 
-    def _start(self, X):
-        # checked where the autoencoder is taken, so DCEC keeps the shared fit (and its checkpoint)
+    def _network(self, X, device, seed):
         if self.autoencoder is not None and not isinstance(self.autoencoder, ConvAutoencoder):
             raise ValueError(f"DCEC needs a convolutional autoencoder (net kind cae), got "
                              f"{type(self.autoencoder).__name__}; use IDEC for fully connected ones")
-        return super()._start(X)
+        return super()._network(X, device, seed)

@@ -92,7 +92,6 @@ class DCN(DeepClusterer):
        Conference on Machine Learning (ICML), PMLR 70, 2017.
     """
 
-    supports_checkpoint = True
     _parameter_constraints: dict = parameters.DCN
 
     def __init__(self, n_clusters=10, *, autoencoder=None, lambda_=1.0, lr=1e-4, batch_size=256,
@@ -114,52 +113,42 @@ class DCN(DeepClusterer):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _fit(self, data, y, model, generator, seed):
-        checkpoint = self._checkpoint
-        saved = checkpoint.load()
-        initial_centers, initial_labels = self._initial_clusters(model, data, seed, saved)
-        centers = torch.as_tensor(initial_centers, dtype=torch.float32, device=data.device)
-        counts = torch.full((self.n_clusters,), float(self.initial_count), device=data.device)
+    def _fit(self, data, y, model, loop, seed):
+        device = data.device
+
+        def start():  # centres and assignments by k-means in the pretrained embedding
+            kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
+            return {"centers": torch.as_tensor(kmeans.cluster_centers_, dtype=torch.float32, device=device),
+                    "labels": torch.as_tensor(kmeans.labels_, dtype=torch.long, device=device),
+                    "counts": torch.full((self.n_clusters,), float(self.initial_count), device=device)}
+
+        s = loop.start(start)
         optimizer = engine.make_optimizer("adam", model.parameters(), self.lr)
-        progress = engine.Progress("DCN", self.max_epochs, self.verbose)
-        labels = torch.as_tensor(initial_labels, dtype=torch.long, device=data.device)
-        previous = np.asarray(initial_labels)
-        first_epoch = 0
-        if saved is not None:  # the online k-means state (centres, counts, labels) lives outside the optimiser
-            engine.restore_training_state(saved, model, optimizer, generator)
-            counts, self.history_ = saved["counts"].to(data.device), saved["history"]
-            previous = labels.cpu().numpy().copy()  # the labels after the saved epoch
-            first_epoch = saved["epoch"] + 1
+        loop.keep(model=model, optimizer=optimizer)
 
-        def state():
-            return {**engine.training_state(model, optimizer, generator), "centers": centers.cpu(),
-                    "counts": counts.cpu(), "labels": labels.cpu(), "history": self.history_}
+        def loss_of(x, labels):  # reconstruction + (lambda / 2) ||f(x) - M s||^2
+            z = model.encoder(x)
+            clustering = kmeans_loss(z, s.centers, labels)
+            return reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * clustering
 
-        with checkpoint:
-            for epoch in range(first_epoch, self.max_epochs):
-                total = torch.zeros((), device=data.device)
-                for idx in engine.minibatches(len(data), self.batch_size, generator):
-                    x = data[idx]
-                    # (1) network update with assignments and centres fixed
-                    with engine.autocast(data.device):
-                        z = model.encoder(x)
-                        clustering = kmeans_loss(z, centers, labels[idx])
-                        loss = reconstruction_loss(model.decoder(z), x) + self.lambda_ / 2 * clustering
-                    engine.optimizer_step(optimizer, loss)
-                    total += loss.detach() * len(idx)
-                    # (2) assignments and (3) centres, on the updated embedding
-                    with torch.no_grad():
-                        z = model.encoder(x)
-                        labels[idx] = squared_distances(z, centers).argmin(1)
-                        update_centers(centers, counts, z, labels[idx])
-                epoch_loss = total.item() / len(data)
-                progress.epoch_done(epoch, epoch_loss)
-                current = labels.cpu().numpy().copy()  # on the CPU .numpy() shares memory with labels, updated in place
-                self._monitor({"epoch": epoch + 1, "loss": epoch_loss,
-                               "label_change": float(np.mean(current != previous))}, current, y)
-                previous = current
-                checkpoint.epoch_end(epoch, state)
+        for epoch in loop.epochs(self.max_epochs):
+            previous = s.labels.cpu().numpy().copy()  # on the CPU .numpy() shares memory with labels, updated in place
+            total = torch.zeros((), device=device)
+            for idx in loop.batches(len(data), self.batch_size):
+                x = data[idx]
+                # (1) network update with assignments and centres fixed
+                total += loop.step(optimizer, lambda: loss_of(x, s.labels[idx])) * len(idx)
+                # (2) assignments and (3) centres, on the updated embedding
+                with torch.no_grad():
+                    z = model.encoder(x)
+                    s.labels[idx] = squared_distances(z, s.centers).argmin(1)
+                    update_centers(s.centers, s.counts, z, s.labels[idx])
+            loss = total.item() / len(data)
+            loop.epoch_done(loss)
+            current = s.labels.cpu().numpy().copy()
+            self._monitor({"epoch": epoch + 1, "loss": loss, "label_change": float(np.mean(current != previous))},
+                          current, y)
 
-        self.cluster_centers_ = centers.cpu().numpy()
+        self.cluster_centers_ = s.centers.cpu().numpy()
         z = engine.full_pass(model.encoder, data)
-        self.labels_ = squared_distances(z, centers).argmin(1).cpu().numpy()
+        self.labels_ = squared_distances(z, s.centers).argmin(1).cpu().numpy()

@@ -102,7 +102,6 @@ class DEC(DeepClusterer):
     >>> embedding = model.transform(X)  # (n_samples, 10)
     """
 
-    supports_checkpoint = True
     _parameter_constraints: dict = parameters.DEC
 
     def __init__(self, n_clusters=10, *, autoencoder=None, alpha=1.0, optimizer="sgd", lr=0.01,
@@ -131,63 +130,49 @@ class DEC(DeepClusterer):
         """DEC's loss; IDEC overrides it to add reconstruction."""
         return kl_clustering_loss(p, student_t_assignment(model.encoder(x), centers, self.alpha))
 
-    def _fit(self, data, y, model, generator, seed):
-        name = type(self).__name__
-        checkpoint = self._checkpoint
-        saved = checkpoint.load()
-        initial_centers, labels = self._initial_clusters(model, data, seed, saved)
-        centers = torch.nn.Parameter(torch.as_tensor(initial_centers, dtype=torch.float32, device=data.device))
-        optimizer = engine.make_optimizer(self.optimizer, [*model.parameters(), centers], self.lr, self.momentum)
-        soft_assign = lambda x: student_t_assignment(model.encoder(x), centers, self.alpha)  # noqa: E731
-        progress = engine.Progress(name, self.max_epochs, self.verbose)
-
+    def _fit(self, data, y, model, loop, seed):
         zero = lambda: torch.zeros((), device=data.device)  # noqa: E731
-        iteration, since_update, steps_since_update, converged, first_epoch, p = 0, zero(), 0, False, 0, None
-        if saved is not None:
-            engine.restore_training_state(saved, model, optimizer, generator)
-            p, self.history_ = saved["p"].to(data.device), saved["history"]
-            iteration, steps_since_update = saved["iteration"], saved["steps_since_update"]
-            since_update = saved["since_update"].to(data.device)
-            first_epoch = saved["epoch"] + 1
 
-        def state():
-            return {**engine.training_state(model, optimizer, generator), "centers": centers.detach().cpu(),
-                    "labels": torch.as_tensor(labels), "p": p.cpu(),
-                    "history": self.history_, "iteration": iteration, "since_update": since_update.cpu(),
-                    "steps_since_update": steps_since_update}
+        def start():  # k-means centres in the pretrained embedding; P is computed at the first step
+            kmeans = self._kmeans_init(engine.full_pass(model.encoder, data), seed)
+            return {"centers": kmeans.cluster_centers_, "labels": kmeans.labels_, "p": None, "iteration": 0,
+                    "since_update": zero(), "steps_since_update": 0}
 
-        with checkpoint:
-            for epoch in range(first_epoch, self.max_epochs):
-                epoch_loss, epoch_steps = zero(), 0
-                batches = engine.minibatches(len(data), self.batch_size, generator)
-                for step, idx in enumerate(batches):
-                    if iteration % self.update_interval == 0:  # new target P from the whole dataset
-                        q = engine.full_pass(soft_assign, data)
-                        p = target_distribution(q)
-                        new_labels = q.argmax(1).cpu().numpy()
-                        label_change = float(np.mean(new_labels != labels))
-                        labels = new_labels
-                        self._monitor({"epoch": round(epoch + step / len(batches), 3), "iteration": iteration,
-                                       "loss": since_update.item() / steps_since_update if steps_since_update
-                                       else float("nan"), "label_change": label_change}, labels, y)
-                        since_update, steps_since_update = zero(), 0
-                        if iteration > 0 and label_change < self.tol:
-                            converged = True
-                            break
-                    with engine.autocast(data.device):
-                        loss = self._loss(model, data[idx], p[idx], centers)
-                    engine.optimizer_step(optimizer, loss)
-                    since_update += loss.detach()
-                    epoch_loss += loss.detach()
-                    steps_since_update += 1
-                    epoch_steps += 1
-                    iteration += 1
-                if epoch_steps:
-                    progress.epoch_done(epoch, epoch_loss.item() / epoch_steps)
-                if converged:
-                    break
-                checkpoint.epoch_end(epoch, state)
+        s = loop.start(start)
+        centers = s.centers = torch.nn.Parameter(torch.as_tensor(s.centers, dtype=torch.float32, device=data.device))
+        optimizer = engine.make_optimizer(self.optimizer, [*model.parameters(), centers], self.lr, self.momentum)
+        loop.keep(model=model, optimizer=optimizer)
+        soft_assign = lambda x: student_t_assignment(model.encoder(x), centers, self.alpha)  # noqa: E731
 
-        self.n_iter_, self.converged_ = iteration, converged
+        converged = False
+        for epoch in loop.epochs(self.max_epochs):
+            epoch_loss, epoch_steps = zero(), 0
+            batches = loop.batches(len(data), self.batch_size)
+            for step, idx in enumerate(batches):
+                if s.iteration % self.update_interval == 0:  # new target P from the whole dataset
+                    q = engine.full_pass(soft_assign, data)
+                    s.p = target_distribution(q)
+                    labels = q.argmax(1).cpu().numpy()
+                    label_change = float(np.mean(labels != s.labels))
+                    s.labels = labels
+                    self._monitor({"epoch": round(epoch + step / len(batches), 3), "iteration": s.iteration,
+                                   "loss": s.since_update.item() / s.steps_since_update if s.steps_since_update
+                                   else float("nan"), "label_change": label_change}, labels, y)
+                    s.since_update, s.steps_since_update = zero(), 0
+                    if s.iteration > 0 and label_change < self.tol:
+                        converged = True
+                        break
+                loss = loop.step(optimizer, lambda: self._loss(model, data[idx], s.p[idx], centers))
+                s.since_update += loss
+                epoch_loss += loss
+                s.steps_since_update += 1
+                epoch_steps += 1
+                s.iteration += 1
+            if epoch_steps:
+                loop.epoch_done(epoch_loss.item() / epoch_steps)
+            if converged:
+                break
+
+        self.n_iter_, self.converged_ = s.iteration, converged
         self.cluster_centers_ = centers.detach().cpu().numpy()
         self.labels_ = engine.full_pass(soft_assign, data).argmax(1).cpu().numpy()

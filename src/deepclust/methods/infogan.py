@@ -146,7 +146,6 @@ class InfoGAN(DeepClusterer):
        Nets", Advances in Neural Information Processing Systems 29 (NIPS), 2016.
     """
 
-    supports_checkpoint = True  # its own fit (no DeepClusterer._fit: nothing pretrained) takes the checkpoint
     _parameter_constraints: dict = parameters.INFOGAN
 
     def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, noise_dim=62, n_continuous=2,
@@ -182,74 +181,56 @@ class InfoGAN(DeepClusterer):
             raise ValueError(f"InfoGAN's generator outputs [0, 1] (sigmoid), so X must lie in [0, 1]; got values "
                              f"in [{low:.4g}, {high:.4g}]. Use the minmax preprocessing.")
 
-    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
-        X = self._validate_input(X, y, fitting=True)
-        seed = 0 if self.random_state is None else int(self.random_state)
-        device = engine.resolve_device(self.device)
-        generator = engine.seeded_generator(seed, device)
-        net = InfoGANNet(X.shape[1], self.n_clusters, self.n_continuous, self.noise_dim, self.image_shape,
-                         self.hidden_dim, self.q_hidden_dim, self.filters).to(device).train()
-        data = engine.as_tensor(X, device)
+    def _network(self, X, device, seed):
+        return InfoGANNet(X.shape[1], self.n_clusters, self.n_continuous, self.noise_dim, self.image_shape,
+                          self.hidden_dim, self.q_hidden_dim, self.filters).to(device)
+
+    def _information(self, code_logits, means, codes, continuous):
+        return information_loss(code_logits, codes, means, continuous, self.lambda_categorical,
+                                self.lambda_continuous)
+
+    def _discriminator_loss(self, net, real, fake, codes, continuous):
+        """(D's loss + info, D's loss): real vs fake, and recover the codes of G's (fixed) samples."""
+        real_logit, _, _ = net.discriminate(real)
+        fake_logit, code_logits, means = net.discriminate(fake)
+        d_loss = _real(real_logit) + _fake(fake_logit)
+        return d_loss + self._information(code_logits, means, codes, continuous), d_loss
+
+    def _generator_loss(self, net, fake, codes, continuous):
+        """(G's loss + info, G's loss, info): the non-saturating loss against the updated D/Q."""
+        fake_logit, code_logits, means = net.discriminate(fake)
+        g_loss, info_loss = _real(fake_logit), self._information(code_logits, means, codes, continuous)
+        return g_loss + info_loss, g_loss, info_loss
+
+    def _fit(self, data, y, net, loop, seed):
         betas = tuple(self.betas)
         d_optimizer = torch.optim.Adam(net.discriminator_parameters(), lr=self.d_lr, betas=betas, fused=True)
         g_parameters = list(net.generator.parameters())
         g_optimizer = torch.optim.Adam(g_parameters, lr=self.g_lr, betas=betas, fused=True)
-        info = lambda logits, means, codes, continuous: information_loss(  # noqa: E731
-            logits, codes, means, continuous, self.lambda_categorical, self.lambda_continuous)
-        progress = engine.Progress("InfoGAN", self.max_epochs, self.verbose)
-        self.history_, first_epoch = [], 0
-        saved = checkpoint.load()
-        if saved is not None:  # the nets were built (drawing their init from torch's RNG) before it is restored
-            net.load_state_dict(saved["net"])
-            d_optimizer.load_state_dict(saved["d_optimizer"])
-            g_optimizer.load_state_dict(saved["g_optimizer"])
-            engine.set_rng_state(generator, saved["rng"])
-            self.history_, first_epoch = saved["history"], saved["epoch"] + 1
-
-        def state():
-            return {"net": net.state_dict(), "d_optimizer": d_optimizer.state_dict(),
-                    "g_optimizer": g_optimizer.state_dict(), "rng": engine.rng_state(generator),
-                    "history": self.history_}
-
-        with checkpoint:
-            for epoch in range(first_epoch, self.max_epochs):
-                sums, seen = torch.zeros(3, device=device), 0
-                for idx in engine.minibatches(len(data), self.batch_size, generator):
-                    if len(idx) < 2:  # batch norm needs two samples; the one left over waits for the next epoch
-                        continue
-                    noise, codes, continuous = net.sample_prior(len(idx), generator)
-                    with engine.autocast(device):
-                        fake = net(net.latent(noise, codes, continuous))
-
-                        # D/Q step: real vs fake, and recover the codes of G's (fixed) samples
-                        real_logit, _, _ = net.discriminate(data[idx])
-                        fake_logit, code_logits, means = net.discriminate(fake.detach())
-                        d_loss = _real(real_logit) + _fake(fake_logit)
-                        d_total = d_loss + info(code_logits, means, codes, continuous)
-                    engine.optimizer_step(d_optimizer, d_total)
-
-                    # G step against the updated D/Q (non-saturating loss); gradients for G only
-                    with engine.autocast(device):
-                        fake_logit, code_logits, means = net.discriminate(fake)
-                        g_loss = _real(fake_logit)
-                        info_loss = info(code_logits, means, codes, continuous)
-                    engine.optimizer_step(g_optimizer, g_loss + info_loss, inputs=g_parameters)
-
-                    sums += torch.stack([d_loss, g_loss, info_loss]).detach() * len(idx)
-                    seen += len(idx)
-                d_mean, g_mean, info_mean = (sums / seen).tolist()
-                progress.epoch_done(epoch, g_mean + info_mean, d_loss=d_mean, info=info_mean)
-                row = {"epoch": epoch + 1, "loss": g_mean + info_mean, "d_loss": d_mean, "g_loss": g_mean,
-                       "info_loss": info_mean}
-                if y is None:
-                    self.history_.append(row)
-                else:
-                    self._monitor(row, self._code_logits(net, data).argmax(1).cpu().numpy(), y)
-                checkpoint.epoch_end(epoch, state)
-
-        self.autoencoder_ = net.eval()
+        loop.keep(net=net, d_optimizer=d_optimizer, g_optimizer=g_optimizer)
+        for epoch in loop.epochs(self.max_epochs):
+            sums, seen = torch.zeros(3, device=data.device), 0
+            for idx in loop.batches(len(data), self.batch_size):
+                if len(idx) < 2:  # batch norm needs two samples; the one left over waits for the next epoch
+                    continue
+                noise, codes, continuous = net.sample_prior(len(idx), loop.generator)
+                with loop.autocast():
+                    fake = net(net.latent(noise, codes, continuous))
+                _, d_loss = loop.step(
+                    d_optimizer, lambda: self._discriminator_loss(net, data[idx], fake.detach(), codes, continuous))
+                _, g_loss, info_loss = loop.step(  # gradients for G only
+                    g_optimizer, lambda: self._generator_loss(net, fake, codes, continuous), inputs=g_parameters)
+                sums += torch.stack([d_loss, g_loss, info_loss]) * len(idx)
+                seen += len(idx)
+            d_mean, g_mean, info_mean = (sums / seen).tolist()
+            loop.epoch_done(g_mean + info_mean, d_loss=d_mean, info=info_mean)
+            row = {"epoch": epoch + 1, "loss": g_mean + info_mean, "d_loss": d_mean, "g_loss": g_mean,
+                   "info_loss": info_mean}
+            if y is None:
+                self.history_.append(row)
+            else:
+                self._monitor(row, self._code_logits(net, data).argmax(1).cpu().numpy(), y)
         self.labels_ = self._code_logits(net, data).argmax(1).cpu().numpy()
-        return self
 
     @staticmethod
     def _code_logits(net: InfoGANNet, data: torch.Tensor) -> torch.Tensor:

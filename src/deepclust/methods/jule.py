@@ -440,7 +440,6 @@ class JULE(DeepClusterer):
        Clustering on a Directed Graph", European Conference on Computer Vision (ECCV), 2012.
     """
 
-    supports_checkpoint = True
     _parameter_constraints: dict = parameters.JULE
 
     def __init__(self, n_clusters=10, *, autoencoder=None, image_shape=None, unrolling_rate=0.9,
@@ -477,88 +476,75 @@ class JULE(DeepClusterer):
         if self.n_neighbors >= len(X):
             raise ValueError(f"n_neighbors={self.n_neighbors} must be below the number of samples ({len(X)})")
 
-    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
-        """``checkpoint`` (engine.Checkpoint): save at epoch ends and resume. Within a period the
-        clusters are fixed (the agglomeration is rebuilt from the labels and the new features at the
-        period's end), so an epoch end is a consistent point: the state is the CNN, the optimiser,
-        the random streams, the period's labels, the counters and the history. A checkpoint from
-        the period's last epoch resumes with that period's merges, then the final clustering."""
-        X = self._validate_input(X, y, fitting=True)
-        seed = 0 if self.random_state is None else int(self.random_state)
-        device = engine.resolve_device(self.device)
-        generator = engine.seeded_generator(seed, device)
-        net = JULENet(X.shape[1], self.image_shape, self.filters, self.feature_dim, self.hidden_dim).to(device)
-        data = engine.as_tensor(X, device)
-        optimizer = engine.make_optimizer("sgd", net.parameters(), self.lr, self.momentum, self.weight_decay)
-        self.history_ = []
-        agglomeration = dict(n_neighbors=self.n_neighbors, n_cluster_neighbors=self.n_cluster_neighbors,
-                             outlier_size=self.outlier_fraction * len(X) / self.n_clusters)
-        progress = engine.Progress("JULE", 0, self.verbose)
+    def _network(self, X, device, seed):
+        return JULENet(X.shape[1], self.image_shape, self.filters, self.feature_dim, self.hidden_dim).to(device)
 
-        saved = checkpoint.load()
-        if saved is None:
-            _, indices = nearest_neighbours(F.normalize(data, dim=1), self.n_neighbors)  # period 0: the raw input
+    def _fit(self, data, y, net, loop, seed):
+        """Within a period the clusters are fixed (the agglomeration is rebuilt from the labels
+        and the new features at the period's end), so every epoch end is a consistent point to
+        save at; a period's merges come before the next period's first epoch, so a run stopped
+        after a period's last epoch resumes with its merges."""
+        optimizer = engine.make_optimizer("sgd", net.parameters(), self.lr, self.momentum, self.weight_decay)
+        loop.keep(net=net, optimizer=optimizer)
+        agglomeration = dict(n_neighbors=self.n_neighbors, n_cluster_neighbors=self.n_cluster_neighbors,
+                             outlier_size=self.outlier_fraction * len(data) / self.n_clusters)
+
+        def start():  # period 0: nearest-neighbour links on the raw input
+            _, indices = nearest_neighbours(F.normalize(data, dim=1), self.n_neighbors)
             labels = initial_clusters(indices[:, 0])
             self._monitor({"epoch": 0, "period": 0, "n_clusters": int(labels.max()) + 1, "loss": float("nan")},
                           labels, y)
-            iteration, epoch, period = 0, 0, 0
-            resumed_epochs = None  # epochs of the current period trained before a resume
-        else:  # stopped after an epoch of period `period`, whose clusters are `labels`
-            engine.restore_training_state(saved, net, optimizer, generator)
-            labels, self.history_ = saved["labels"].numpy(), saved["history"]
-            iteration, epoch, period = saved["iteration"], saved["epoch"] + 1, saved["period"]
-            resumed_epochs, loss = saved["period_epochs"], saved["loss"]
-            progress.last_good = saved["last_good"]
+            # period 0 trains nothing: its merges come first
+            return {"labels": labels, "period": 0, "period_epochs": self.epochs_per_period, "iteration": 0,
+                    "loss": float("nan")}
 
-        def state():
-            return {**engine.training_state(net, optimizer, generator), "labels": torch.as_tensor(labels),
-                    "history": self.history_, "iteration": iteration, "period": period,
-                    "period_epochs": period_epochs, "loss": loss, "last_good": progress.last_good}
+        s = loop.start(start)
 
-        with checkpoint:
-            while labels.max() + 1 > self.n_clusters:
-                if resumed_epochs is None:
-                    period += 1
-                    period_epochs, loss = 0, float("nan")
-                else:
-                    period_epochs, resumed_epochs = resumed_epochs, None
-                targets = torch.as_tensor(labels, dtype=torch.long, device=device)
-                net.train()
-                while period_epochs < self.epochs_per_period:
-                    total, batches = torch.zeros((), device=device), 0
-                    for idx in engine.minibatches(len(data), self.batch_size, generator):
-                        if len(idx) < 2:  # batch norm needs two samples
-                            continue
-                        for group in optimizer.param_groups:  # Caffe's "inv" policy, as the authors' code
-                            group["lr"] = self.lr * (1 + self.lr_decay * iteration) ** -self.lr_power
-                        with engine.autocast(device):
-                            batch_loss = weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma,
-                                                               self.triplet_gradient)
-                        engine.optimizer_step(optimizer, batch_loss)
-                        total, batches, iteration = total + batch_loss.detach(), batches + 1, iteration + 1
-                    loss = total.item() / max(batches, 1)
-                    progress.check(epoch, loss)
-                    epoch, period_epochs = epoch + 1, period_epochs + 1
-                    checkpoint.epoch_end(epoch - 1, state)
-                features = self._features(net, data)
-                labels = agglomerate(features, labels, self.n_clusters, self.unrolling_rate, **agglomeration)
-                row = self._monitor({"epoch": epoch, "period": period, "n_clusters": int(labels.max()) + 1,
-                                     "loss": loss}, labels, y)
-                if self.verbose:
-                    extra = "".join(f" {k}={row[k]:.4f}" for k in ("acc", "nmi") if k in row)
-                    print(f"[JULE] period {period}: {row['n_clusters']} clusters after {epoch} epochs, "
-                          f"loss={loss:.5f}{extra}", flush=True)
+        def next_period(epochs_done: int) -> bool:
+            """The merges of every period whose training is done; False once n_clusters remain."""
+            while s.period_epochs == self.epochs_per_period:
+                if s.period > 0:
+                    s.labels = agglomerate(self._features(net, data), s.labels, self.n_clusters, self.unrolling_rate,
+                                           **agglomeration)
+                    row = self._monitor({"epoch": epochs_done, "period": s.period,
+                                         "n_clusters": int(s.labels.max()) + 1, "loss": s.loss}, s.labels, y)
+                    if self.verbose:
+                        extra = "".join(f" {k}={row[k]:.4f}" for k in ("acc", "nmi") if k in row)
+                        print(f"[JULE] period {s.period}: {row['n_clusters']} clusters after {epochs_done} epochs, "
+                              f"loss={s.loss:.5f}{extra}", flush=True)
+                if s.labels.max() + 1 <= self.n_clusters:
+                    return False
+                s.period, s.period_epochs, s.loss = s.period + 1, 0, float("nan")
+            return True
+
+        def triplet_loss(idx, targets):
+            return weighted_triplet_loss(net(data[idx]), targets[idx], self.margin, self.gamma, self.triplet_gradient)
+
+        for epoch in loop.epochs(None):  # until n_clusters remain
+            if not next_period(epoch):
+                break
+            net.train()
+            targets = torch.as_tensor(s.labels, dtype=torch.long, device=data.device)
+            total, batches = torch.zeros((), device=data.device), 0
+            for idx in loop.batches(len(data), self.batch_size):
+                if len(idx) < 2:  # batch norm needs two samples
+                    continue
+                for group in optimizer.param_groups:  # Caffe's "inv" policy, as the authors' code
+                    group["lr"] = self.lr * (1 + self.lr_decay * s.iteration) ** -self.lr_power
+                total += loop.step(optimizer, lambda: triplet_loss(idx, targets))
+                batches, s.iteration = batches + 1, s.iteration + 1
+            s.loss = total.item() / max(batches, 1)
+            loop.epoch_done(s.loss)
+            s.period_epochs += 1
 
         features = self._features(net, data)
-        self.recurrent_labels_ = np.asarray(labels)
+        self.recurrent_labels_ = np.asarray(s.labels)
         self.labels_ = (cluster_from_scratch(features, self.n_clusters, **agglomeration)
                         if self.final_clustering == "from_scratch" else self.recurrent_labels_)
         features = features.cpu().numpy()
         self.cluster_centers_ = np.stack([features[self.labels_ == c].mean(0)
                                           for c in range(self.labels_.max() + 1)]).astype(np.float32)
-        self.n_periods_ = period
-        self.autoencoder_ = net.eval()
-        return self
+        self.n_periods_ = s.period
 
     @staticmethod
     def _features(net, data) -> torch.Tensor:

@@ -184,7 +184,6 @@ class MetricLearningDC(DeepClusterer):
        Advances in Neural Information Processing Systems (NeurIPS), 2016.
     """
 
-    supports_checkpoint = True
     _parameter_constraints: dict = parameters.METRIC_LEARNING
 
     def __init__(self, n_clusters=10, *, autoencoder=None, loss="batch_hard", margin=0.2, angle=45.0,
@@ -233,70 +232,60 @@ class MetricLearningDC(DeepClusterer):
     def _embedding(self, model, data) -> np.ndarray:
         return engine.full_pass(lambda x: self._embed(model.encoder(x)), data).cpu().numpy()
 
-    def _fit(self, data, y, model, generator, seed):
-        name = type(self).__name__
-        loss_fn = self._metric_loss()
+    def _loss(self, model, x, pseudo_labels, metric_loss):
+        """(loss, metric, reconstruction): metric loss + reconstruction_weight * reconstruction."""
+        z = model.encoder(x)
+        metric = metric_loss(self._embed(z), pseudo_labels, self.margin)
+        reconstruction = (reconstruction_loss(model.decoder(z), x) if self.reconstruction_weight
+                          else torch.zeros((), device=x.device))
+        return metric + self.reconstruction_weight * reconstruction, metric, reconstruction
+
+    def _fit(self, data, y, model, loop, seed):
+        metric_loss = self._metric_loss()
         optimizer = engine.make_optimizer("adam", model.parameters(), self.lr)
-        progress = engine.Progress(name, self.rounds * self.epochs_per_round, self.verbose)
-        # resume granularity: the round (k-means' labels are whole there); Checkpoint's "epoch" is the 0-based round
-        checkpoint = self._checkpoint
-        saved = checkpoint.load()
-        converged, epoch, round_ = False, 0, 0  # round_: the last round done (stays so if none is left to run)
-        if saved is None:
+        loop.keep(model=model, optimizer=optimizer)
+
+        def start():  # round 0: k-means on the pretrained embedding
             kmeans = self._kmeans_init(torch.as_tensor(self._embedding(model, data)), seed)
-            labels, centers = kmeans.labels_, kmeans.cluster_centers_
             self._monitor({"epoch": 0, "round": 0, "loss": float("nan"), "metric_loss": float("nan"),
-                           "reconstruction_loss": float("nan"), "labels_changed": 0, "label_change": 0.0}, labels, y)
-        else:
-            engine.restore_training_state(saved, model, optimizer, generator)
-            labels, centers = saved["labels"].numpy(), saved["centers"].numpy()
-            self.history_, epoch, round_ = saved["history"], saved["epoch_count"], saved["epoch"] + 1
+                           "reconstruction_loss": float("nan"), "labels_changed": 0, "label_change": 0.0},
+                          kmeans.labels_, y)
+            return {"labels": kmeans.labels_, "centers": kmeans.cluster_centers_}
 
-        def state():
-            return {**engine.training_state(model, optimizer, generator), "labels": torch.from_numpy(labels),
-                    "centers": torch.from_numpy(centers), "history": self.history_, "epoch_count": epoch}
+        s = loop.start(start)
+        converged = False
+        # one loop epoch is a round (the k-means labels are whole at its end); progress counts epochs
+        for round_ in loop.epochs(self.rounds, progress_epochs=self.rounds * self.epochs_per_round):
+            pseudo = torch.as_tensor(s.labels, dtype=torch.long, device=data.device)
+            n_present = len(np.unique(s.labels))
+            classes_per_batch = min(n_present, self.batch_size // self.samples_per_class)
+            n_batches = -(-len(data) // (classes_per_batch * self.samples_per_class))
+            totals = torch.zeros(3, device=data.device)  # loss, metric, reconstruction over the round
+            for epoch in range(round_ * self.epochs_per_round, (round_ + 1) * self.epochs_per_round):
+                epoch_totals = torch.zeros(3, device=data.device)
+                for idx in pk_batches(pseudo, classes_per_batch, self.samples_per_class, n_batches, loop.generator):
+                    terms = loop.step(optimizer, lambda: self._loss(model, data[idx], pseudo[idx], metric_loss))
+                    epoch_totals += torch.stack(terms)
+                loop.epoch_done(epoch_totals[0].item() / n_batches, epoch=epoch)
+                totals += epoch_totals
 
-        with checkpoint:
-            for round_ in range(round_ + 1, self.rounds + 1):
-                pseudo = torch.as_tensor(labels, dtype=torch.long, device=data.device)
-                n_present = len(np.unique(labels))
-                classes_per_batch = min(n_present, self.batch_size // self.samples_per_class)
-                n_batches = -(-len(data) // (classes_per_batch * self.samples_per_class))
-                totals = torch.zeros(3, device=data.device)  # loss, metric, reconstruction over the round
-                for _ in range(self.epochs_per_round):
-                    epoch_totals = torch.zeros(3, device=data.device)
-                    for idx in pk_batches(pseudo, classes_per_batch, self.samples_per_class, n_batches, generator):
-                        x = data[idx]
-                        with engine.autocast(data.device):
-                            z = model.encoder(x)
-                            metric = loss_fn(self._embed(z), pseudo[idx], self.margin)
-                            reconstruction = (reconstruction_loss(model.decoder(z), x) if self.reconstruction_weight
-                                              else torch.zeros((), device=data.device))
-                            loss = metric + self.reconstruction_weight * reconstruction
-                        engine.optimizer_step(optimizer, loss)
-                        epoch_totals += torch.stack([loss, metric, reconstruction]).detach()
-                    progress.epoch_done(epoch, epoch_totals[0].item() / n_batches)
-                    totals += epoch_totals
-                    epoch += 1
+            # re-cluster the new embedding, warm-started from the previous clusters' means in it
+            z = self._embedding(model, data)
+            init = cluster_means(z, s.labels, self.n_clusters)
+            kmeans = KMeans(self.n_clusters, init=init, n_init=1, random_state=seed).fit(z)
+            changed = count_changed_labels(s.labels, kmeans.labels_)
+            s.labels, s.centers = kmeans.labels_, kmeans.cluster_centers_
+            loss, metric, reconstruction = (totals / (n_batches * self.epochs_per_round)).tolist()
+            self._monitor({"epoch": (round_ + 1) * self.epochs_per_round, "round": round_ + 1, "loss": loss,
+                           "metric_loss": metric, "reconstruction_loss": reconstruction, "labels_changed": changed,
+                           "label_change": changed / len(s.labels)}, s.labels, y)
+            if changed / len(s.labels) < self.tol:
+                converged = True
+                break
 
-                # re-cluster the new embedding, warm-started from the previous clusters' means in it
-                z = self._embedding(model, data)
-                init = cluster_means(z, labels, self.n_clusters)
-                kmeans = KMeans(self.n_clusters, init=init, n_init=1, random_state=seed).fit(z)
-                changed = count_changed_labels(labels, kmeans.labels_)
-                labels, centers = kmeans.labels_, kmeans.cluster_centers_
-                loss, metric, reconstruction = (totals / (n_batches * self.epochs_per_round)).tolist()
-                self._monitor({"epoch": epoch, "round": round_, "loss": loss, "metric_loss": metric,
-                               "reconstruction_loss": reconstruction, "labels_changed": changed,
-                               "label_change": changed / len(labels)}, labels, y)
-                if changed / len(labels) < self.tol:
-                    converged = True
-                    break
-                checkpoint.epoch_end(round_ - 1, state)
-
-        self.n_rounds_, self.converged_ = round_, converged
-        self.labels_ = labels
-        self.cluster_centers_ = centers.astype(np.float32)
+        self.n_rounds_, self.converged_ = self.history_[-1]["round"], converged
+        self.labels_ = s.labels
+        self.cluster_centers_ = s.centers.astype(np.float32)
 
     def transform(self, X) -> np.ndarray:
         """The (normalised, when ``normalize``) embedding that k-means clusters."""

@@ -30,7 +30,6 @@ from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
-from torch.nn import functional as F
 
 from deepclust import engine
 from deepclust.methods import parameters
@@ -44,13 +43,22 @@ INITIAL_VARIANCE_FRACTION = 0.1
 
 
 class GaussianMixturePrior(nn.Module):
-    """p(c) = softmax(logits)_c and p(z|c) = N(means_c, diag exp(log_vars_c))."""
+    """p(c) = softmax(logits)_c and p(z|c) = N(means_c, diag exp(log_vars_c)); the standard
+    normal in every component, with equal weights, until ``set_mixture``."""
 
-    def __init__(self, weights, means, variances):
+    def __init__(self, n_clusters: int, latent_dim: int):
         super().__init__()
-        self.logits = nn.Parameter(torch.log(torch.as_tensor(weights, dtype=torch.float32)))
-        self.means = nn.Parameter(torch.as_tensor(means, dtype=torch.float32).clone())
-        self.log_vars = nn.Parameter(torch.log(torch.as_tensor(variances, dtype=torch.float32)))
+        self.logits = nn.Parameter(torch.zeros(n_clusters))
+        self.means = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+        self.log_vars = nn.Parameter(torch.zeros(n_clusters, latent_dim))
+
+    @torch.no_grad()
+    def set_mixture(self, weights, means, variances) -> "GaussianMixturePrior":
+        """The mixture of these weights (K), means and diagonal variances (K x latent), in place."""
+        self.logits.copy_(torch.log(torch.as_tensor(weights, dtype=torch.float32)))
+        self.means.copy_(torch.as_tensor(means, dtype=torch.float32))
+        self.log_vars.copy_(torch.log(torch.as_tensor(variances, dtype=torch.float32)))
+        return self
 
     def log_weights(self) -> torch.Tensor:
         return torch.log_softmax(self.logits, dim=0)
@@ -218,7 +226,6 @@ class VaDE(DeepClusterer):
        International Joint Conference on Artificial Intelligence (IJCAI), 2017.
     """
 
-    supports_checkpoint = True
     _parameter_constraints: dict = parameters.VADE
 
     def __init__(self, n_clusters=10, *, autoencoder=None, likelihood="bernoulli", lr=0.002, lr_decay=0.9,
@@ -249,39 +256,19 @@ class VaDE(DeepClusterer):
         if self.likelihood == "bernoulli":
             check_unit_interval(X, "likelihood='bernoulli'", "likelihood='gaussian'")
 
-    def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
-        data, autoencoder, generator, seed = self._start(self._validate_input(X, y, fitting=True))
-        self.history_ = []
-        model = rescale_latent(VariationalAutoencoder.from_autoencoder(autoencoder, self.likelihood),
-                               self.latent_scale)
-        self._checkpoint = checkpoint
-        try:
-            self._fit(data, y, model, generator, seed)
-        finally:
-            del self._checkpoint
-        self.autoencoder_ = model.eval()
-        return self
+    def _network(self, X, device, seed):
+        autoencoder = super()._network(X, device, seed)
+        return rescale_latent(VariationalAutoencoder.from_autoencoder(autoencoder, self.likelihood), self.latent_scale)
 
-    def _fit(self, data, y, model, generator, seed):
+    def _fit(self, data, y, model, loop, seed):
         device = data.device
-        checkpoint = self._checkpoint
-        saved = checkpoint.load()
-        if saved is None:
-            embedding = engine.full_pass(model.encoder, data)
-            gmm = initial_mixture(embedding.cpu().numpy(), self.n_clusters, self.mixture_init, self.n_init, seed)
-            self._warm_up_decoder(model, data, embedding, generator)
-            prior = GaussianMixturePrior(gmm.weights_, gmm.means_, gmm.covariances_).to(device)
-            with torch.no_grad():  # q(z|x) starts narrow (see the module's docstring)
-                model.log_var.bias.copy_(prior.log_vars.exp().mean(0).mul(INITIAL_VARIANCE_FRACTION).log())
-        else:  # the mixture's trained parameters replace these placeholders below
-            latent = saved["prior"]["means"].shape
-            prior = GaussianMixturePrior(np.ones(latent[0]), np.zeros(latent), np.ones(latent)).to(device)
+        latent_dim = model.log_var.out_features
+        prior = GaussianMixturePrior(self.n_clusters, latent_dim).to(device)
         optimizer = engine.make_optimizer("adam", [*model.parameters(), *prior.parameters()], self.lr)
-        progress = engine.Progress("VaDE", self.max_epochs, self.verbose)
-        latent_dim = prior.means.shape[1]
+        loop.keep(model=model, prior=prior, optimizer=optimizer)
 
         def loss_of(x):
-            noise = torch.randn(len(x), latent_dim, generator=generator, device=device)
+            noise = torch.randn(len(x), latent_dim, generator=loop.generator, device=device)
             return negative_elbo(x, model, prior, noise)
 
         # the learning rate changes every decay_every epochs: no CUDA graph, which would bake it in
@@ -290,37 +277,34 @@ class VaDE(DeepClusterer):
         def labels_now():  # argmax of the joint is that of the posterior, without normalising
             return engine.full_pass(lambda x: prior.log_joint(model.encoder(x)).argmax(1), data).cpu().numpy()
 
-        def state():  # the learning rate is a function of the epoch, set at each epoch's start
-            return {**engine.training_state(model, optimizer, generator), "prior": prior.state_dict(),
-                    "labels": torch.as_tensor(labels), "history": self.history_}
-
-        first_epoch = 0
-        if saved is None:
+        def start():  # the mixture fitted to the pretrained embedding, q(z|x) narrow
+            embedding = engine.full_pass(model.encoder, data)
+            gmm = initial_mixture(embedding.cpu().numpy(), self.n_clusters, self.mixture_init, self.n_init, seed)
+            self._warm_up_decoder(model, data, embedding, loop.generator)
+            prior.set_mixture(gmm.weights_, gmm.means_, gmm.covariances_)
+            with torch.no_grad():  # (see the module's docstring)
+                model.log_var.bias.copy_(prior.log_vars.exp().mean(0).mul(INITIAL_VARIANCE_FRACTION).log())
             labels = labels_now()
             self._monitor({"epoch": 0, "loss": engine.full_pass(loss_of, data).mean().item(), "lr": self.lr},
                           labels, y)
-        else:
-            engine.restore_training_state(saved, model, optimizer, generator)
-            prior.load_state_dict(saved["prior"])
-            labels, self.history_ = saved["labels"].numpy(), saved["history"]
-            first_epoch = saved["epoch"] + 1
-        with checkpoint:
-            for epoch in range(first_epoch, self.max_epochs):
-                lr = max(self.lr * self.lr_decay ** (epoch // self.decay_every), self.min_lr)
-                for group in optimizer.param_groups:
-                    group["lr"] = lr
-                epoch_loss = engine.train_epoch(step, len(data), self.batch_size, generator)
-                progress.epoch_done(epoch, epoch_loss)
-                previous, labels = labels, labels_now()
-                self._monitor({"epoch": epoch + 1, "loss": epoch_loss, "lr": lr,
-                               "label_change": float(np.mean(labels != previous))}, labels, y)
-                checkpoint.epoch_end(epoch, state)
+            return {"labels": labels}
+
+        s = loop.start(start)
+        for epoch in loop.epochs(self.max_epochs):
+            lr = max(self.lr * self.lr_decay ** (epoch // self.decay_every), self.min_lr)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            loss = loop.train_epoch(step, len(data), self.batch_size)
+            loop.epoch_done(loss)
+            previous, s.labels = s.labels, labels_now()
+            self._monitor({"epoch": epoch + 1, "loss": loss, "lr": lr,
+                           "label_change": float(np.mean(s.labels != previous))}, s.labels, y)
 
         self.prior_ = prior.eval()
         self.weights_ = prior.log_weights().exp().detach().cpu().numpy()
         self.cluster_centers_ = prior.means.detach().cpu().numpy()
         self.covariances_ = prior.log_vars.exp().detach().cpu().numpy()
-        self.labels_ = labels
+        self.labels_ = s.labels
 
     def _warm_up_decoder(self, model, data, embedding, generator) -> None:
         """Fit the decoder alone to p(x|z) at the fixed posterior means, ``decoder_warmup_epochs``
@@ -334,9 +318,9 @@ class VaDE(DeepClusterer):
         step = engine.TrainStep(lambda idx: negative_log_likelihood(data[idx], model.decoder(embedding[idx]),
                                                                     self.likelihood).mean(),
                                 optimizer, self.batch_size)
-        progress = engine.Progress("VaDE decoder warm-up", self.decoder_warmup_epochs, self.verbose)
-        for epoch in range(self.decoder_warmup_epochs):
-            progress.epoch_done(epoch, engine.train_epoch(step, len(data), self.batch_size, generator))
+        loop = engine.TrainingLoop("VaDE decoder warm-up", generator, verbose=self.verbose)
+        for _ in loop.epochs(self.decoder_warmup_epochs):
+            loop.epoch_done(loop.train_epoch(step, len(data), self.batch_size))
 
     def predict_proba(self, X) -> np.ndarray:
         """q(c|x) = p(c|z) at the posterior mean z."""
