@@ -308,6 +308,9 @@ RELIABILITY = [
      "wrong length, a RandomState seed) and use before fit, per registered deep method",
      ["tests/unit/test_estimator_checks.py::test_bad_rows*", "tests/unit/test_estimator_checks.py::test_bad_labels*",
       "tests/unit/test_estimator_checks.py::test_unfitted*"]),
+    ("scikit-learn's own estimator checks, per registered deep method (those that cannot pass are expected "
+     "failures, each with its reason in docs/methods.md)",
+     ["tests/unit/test_estimator_checks.py::test_scikit_learn_estimator_checks"]),
     ("methods of one's own (`package.module:Class` that does not import, has no class, sets no labels_, takes "
      "no such parameter or refuses its value)", ["tests/unit/test_plugins.py::test_bad_plugins*"]),
     ("user data files (missing, empty, truncated, garbage bytes, NaN/inf, wrong shapes, labels of the wrong "

@@ -5,7 +5,7 @@ import copy
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import KMeans
 from sklearn.metrics import normalized_mutual_info_score
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -17,7 +17,7 @@ from deepclust.metrics import cluster_accuracy
 from deepclust.pretrain import pretrain_autoencoder
 
 
-class DeepClusterer(ClusterMixin, BaseEstimator):
+class DeepClusterer(TransformerMixin, ClusterMixin, BaseEstimator):
     """Base class of the deep clustering estimators: an autoencoder, then clustering in its embedding.
 
     A deep clusterer starts from an autoencoder, either a pretrained one that is shared between
@@ -104,6 +104,15 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
 
     _parameter_constraints: dict = parameters.DEEP_CLUSTERER
 
+    def __sklearn_is_fitted__(self) -> bool:
+        # by scikit-learn's default rule, a parameter ending in "_" (DCN's lambda_) would count as fitted
+        return hasattr(self, "autoencoder_")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]  # the networks compute in float32
+        return tags
+
     def _validate_input(self, X, y=None, *, fitting: bool) -> np.ndarray:
         """X as a float32 array, checked in one place for fit, predict and transform as
         scikit-learn does: the parameters (when fitting) or that the estimator is fitted (else),
@@ -141,6 +150,7 @@ class DeepClusterer(ClusterMixin, BaseEstimator):
     def fit(self, X, y=None, checkpoint: engine.Checkpoint = engine.NO_CHECKPOINT):
         """``checkpoint`` (engine.Checkpoint): where the training loop saves its state at epoch
         ends and resumes it from."""
+        y = None if y is None else np.asarray(y)
         X = self._validate_input(X, y, fitting=True)
         seed = 0 if self.random_state is None else int(self.random_state)
         device = engine.resolve_device(self.device)
