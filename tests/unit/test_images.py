@@ -325,3 +325,6 @@ def test_cifar10_resnet50_features_through_the_registry(patched_weights, monkeyp
     assert meta["feature_extractor"] == "resnet50/IMAGENET1K_V2" and meta["features"] == "resnet50"
     assert "image_shape" not in meta and "max_value" not in meta
     assert data.source("cifar10").network_features == {"resnet50"}
+    # the folder of the weights is the caller's to give: the library names none of its own
+    with pytest.raises(ValueError, match="features 'resnet50' need the folder of the pretrained weights: give models="):
+        data.load("cifar10", {"features": "resnet50"}, directory=directory, preprocess="none", mirror=mirror)

@@ -56,8 +56,8 @@ SOURCES = {
 }
 
 
-# pretrained weights fetched into resources/models/<name>/: name -> zero-argument callable
-# returning a remote.Remote
+# pretrained weights, fetched into <models>/<name>/ (the folder the caller gives ``read`` as
+# ``models``): name -> zero-argument callable returning a remote.Remote
 MODELS = {"resnet50": "deepclust.data.pretrained:weights_remote"}
 
 

@@ -27,7 +27,6 @@ import numpy as np
 from deepclust.data import Source
 
 N_CLASSES = 10
-MODELS = Path("resources/models")
 # a decompressor's ways of saying that its input is truncated or corrupted
 DECOMPRESSION_ERRORS = (OSError, EOFError, zlib.error)
 
@@ -65,7 +64,7 @@ def _archive_remote(dataset_class: str):
 
 # ----------------------------------------------------------------------------- readers
 
-def read_idx(directory, settings, splits=("train", "t10k"), device="cpu", mirror=None, models=MODELS, **_):
+def read_idx(directory, settings, splits=("train", "t10k"), device="cpu", mirror=None, models=None, **_):
     """MNIST-like 28x28 digits: the IDX image and label files of each split, concatenated."""
     directory = Path(directory)
     images, labels = [], []
@@ -83,7 +82,7 @@ def read_idx(directory, settings, splits=("train", "t10k"), device="cpu", mirror
     return _result(np.concatenate(images), np.concatenate(labels), settings, device, mirror, models)
 
 
-def read_usps(directory, settings, device="cpu", mirror=None, models=MODELS, **_):
+def read_usps(directory, settings, device="cpu", mirror=None, models=None, **_):
     """USPS 16x16 digits, train (7,291) then test (2,007). The libsvm files hold values in [-1, 1];
     they are mapped to 0..255 exactly as torchvision.datasets.USPS does (float32, truncated to uint8)."""
     images, labels = [], []
@@ -95,7 +94,7 @@ def read_usps(directory, settings, device="cpu", mirror=None, models=MODELS, **_
     return _result(np.concatenate(images), np.concatenate(labels), settings, device, mirror, models)
 
 
-def read_cifar10(directory, settings, device="cpu", mirror=None, models=MODELS, **_):
+def read_cifar10(directory, settings, device="cpu", mirror=None, models=None, **_):
     """CIFAR-10 32x32 colour images: data_batch_1..5 (50,000) then test_batch (10,000). Each batch
     is a pickled dict whose rows are already R, G, B planes (C, H, W order), unpickled with an
     allow-list of numpy's array classes only (a pickle can otherwise run code)."""
@@ -110,7 +109,7 @@ def read_cifar10(directory, settings, device="cpu", mirror=None, models=MODELS, 
     return _result(np.concatenate(images), np.concatenate(labels), settings, device, mirror, models)
 
 
-def read_stl10(directory, settings, device="cpu", mirror=None, models=MODELS, **_):
+def read_stl10(directory, settings, device="cpu", mirror=None, models=None, **_):
     """STL-10's labelled 96x96 colour images: train (5,000) then test (8,000); the unlabeled split is
     not used. Each image is stored channel by channel, each channel column-major (as in MATLAB), so
     it is read as (3, W, H) and transposed to (3, H, W), as torchvision's STL10 does."""
@@ -135,7 +134,9 @@ def _result(images, labels, settings, device, mirror, models):
     if settings.get("features", "raw") == "resnet50":
         from deepclust.data.pretrained import resnet50_features
 
-        features, meta = resnet50_features(images, device=device, mirror=mirror, models=models)
+        if models is None:
+            raise ValueError("features 'resnet50' need the folder of the pretrained weights: give models=")
+        features, meta = resnet50_features(images, models, device=device, mirror=mirror)
         return features, labels, meta
     return images.reshape(len(images), -1), labels, {"image_shape": list(images.shape[1:]), "max_value": 255.0}
 

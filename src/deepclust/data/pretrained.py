@@ -31,11 +31,12 @@ def weights_remote():
     return Remote(filename, urls=(url,), sha256_prefix=prefix.group(1))
 
 
-def resnet50_features(images: np.ndarray, device="cpu", mirror=None, models=Path("resources/models"),
+def resnet50_features(images: np.ndarray, models, device="cpu", mirror=None,
                       batch_size: int = 128) -> tuple[np.ndarray, dict]:
     """(n x 2048 float32 features, meta) of uint8 images (n, 3, H, W).
 
-    The weights are fetched into ``models``/resnet50 (mirror first). The whole uint8 set is moved to
+    The weights are fetched into ``models``/resnet50 (mirror first): the folder of pretrained
+    weights, which the caller chooses (the workflow's download job fetches them there). The whole uint8 set is moved to
     the device once; each batch is then preprocessed there by the weights' own transforms (resize
     to 232 bilinear with antialiasing, centre crop 224, ImageNet normalisation), so there is no
     per-image PIL work. On CUDA the network runs under bf16 autocast (float16 where bf16 is not
