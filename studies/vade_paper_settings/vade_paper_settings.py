@@ -32,7 +32,7 @@ from sklearn.metrics import adjusted_rand_score
 from deepclust import engine, io, records
 from deepclust.composition import composition
 from deepclust.methods.vade import VaDE
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
@@ -84,7 +84,7 @@ def main():
         params["latent_scale"] = scale
         method = methods[scale] = "vade" if scale == 1 else f"vade-latent{scale:g}"
         ae_path = args.autoencoder.format(seed=seed)
-        model = VaDE(len(np.unique(y)), autoencoder=autoencoder.load(ROOT / ae_path, args.device), **params,
+        model = VaDE(len(np.unique(y)), autoencoder=networks.load(ROOT / ae_path, args.device), **params,
                      device=args.device, random_state=seed, verbose=True)
         path = args.checkpoint.format(seed=seed, scale=f"{scale:g}") if args.checkpoint else None
         checkpoint = engine.Checkpoint(path,

@@ -8,7 +8,7 @@ from sklearn.datasets import load_digits
 
 from deepclust import methods
 from deepclust.metrics import cluster_accuracy
-from deepclust.nn import autoencoder
+from deepclust.nn import autoencoder, networks
 from deepclust.nn.autoencoder import ConvAutoencoder
 from deepclust.pretrain import embed, pretrain_autoencoder
 
@@ -54,15 +54,15 @@ def test_architecture_and_config():
     assert isinstance(model.encoder[-1], torch.nn.Linear) and model.encoder[-1].in_features == 16 * 3 * 3
     assert isinstance(model.decoder[-2], torch.nn.ConvTranspose2d) and isinstance(model.decoder[-1], torch.nn.Flatten)
     assert model.config == {"kind": "cae", "image_shape": [1, 28, 28], "filters": [4, 8, 16], "embedding_dim": 5}
-    assert isinstance(autoencoder.build(model.config), ConvAutoencoder)
+    assert isinstance(networks.build(model.config), ConvAutoencoder)
 
 
 def test_save_load_round_trip_gives_identical_outputs(tmp_path):
     torch.manual_seed(0)
     model = ConvAutoencoder((1, 16, 16), filters=SMALL_FILTERS).eval()
     path = tmp_path / "cae.pt"
-    autoencoder.save(path, model)
-    loaded = autoencoder.load(path)
+    networks.save(path, model)
+    loaded = networks.load(path)
     assert isinstance(loaded, ConvAutoencoder) and not loaded.training
     assert loaded.config == model.config
     x = torch.rand(7, 256)
@@ -145,7 +145,7 @@ def test_unknown_kind_lists_the_valid_kinds(digits):
     with pytest.raises(ValueError, match=r"unknown network kind 'jule'; valid kinds: \['cae', 'mlp', 'vae'\]"):
         pretrain_autoencoder(digits[0][:20], epochs=1, kind="jule", device="cpu", verbose=False)  # not pretrained
     with pytest.raises(ValueError, match=r"unknown network kind 'rbm'; valid kinds: \['cae', 'infogan', 'jule', 'mlp'"):
-        autoencoder.build({"kind": "rbm"})
+        networks.build({"kind": "rbm"})
 
 
 @pytest.mark.parametrize("image_shape, message", [

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from deepclust import engine
-from deepclust.nn.autoencoder import MLPAutoencoder, build
+from deepclust.nn.autoencoder import MLPAutoencoder
+from deepclust.nn.networks import build
 from deepclust.pretrain import embed, pretrain_autoencoder
 
 

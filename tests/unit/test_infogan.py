@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits
 from torch import nn
 
 from deepclust.methods.infogan import InfoGAN, categorical_nll, gaussian_nll, information_loss
-from deepclust.nn import autoencoder
+from deepclust.nn import autoencoder, networks
 from deepclust.nn.gan import InfoGANNet, downsampling_steps
 
 DIGITS_SHAPE = (1, 8, 8)
@@ -157,8 +157,8 @@ def test_generate_per_code(fitted):
 
 
 def test_save_load_round_trip(fitted, digits, tmp_path):
-    autoencoder.save(tmp_path / "infogan.pt", fitted.autoencoder_)
-    loaded = autoencoder.load(tmp_path / "infogan.pt")
+    networks.save(tmp_path / "infogan.pt", fitted.autoencoder_)
+    loaded = networks.load(tmp_path / "infogan.pt")
     assert isinstance(loaded, InfoGANNet) and loaded.config == fitted.autoencoder_.config
     assert loaded.config["kind"] == "infogan" and loaded.config["image_shape"] == [1, 8, 8]
     X = torch.as_tensor(digits[0])

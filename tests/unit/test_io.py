@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 from deepclust import io, jobs
 from deepclust.nn.autoencoder import MLPAutoencoder
 
@@ -80,8 +80,8 @@ def test_model_round_trip_gives_identical_outputs(tmp_path):
     torch.manual_seed(0)
     model = MLPAutoencoder(6, (5, 4), 2).eval()
     path = tmp_path / "ae.pt"
-    autoencoder.save(path, model)
-    loaded = autoencoder.load(path)
+    networks.save(path, model)
+    loaded = networks.load(path)
     assert isinstance(loaded, MLPAutoencoder) and not loaded.training
     assert loaded.config == model.config
     x = torch.randn(9, 6)
@@ -94,7 +94,7 @@ def test_load_model_on_garbage_names_the_path(tmp_path):
     path = tmp_path / "garbage.pt"
     path.write_bytes(b"this is not a model")
     with pytest.raises(ValueError, match=f"{path} is not a deepclust model file"):
-        autoencoder.load(path)
+        networks.load(path)
 
 
 class Foreign:
@@ -108,32 +108,32 @@ def test_load_model_on_a_pickled_foreign_object_names_the_path(tmp_path, payload
     with open(path, "wb") as f:
         pickle.dump(payload, f, protocol=2)
     with pytest.raises(ValueError, match=f"{path} is not a deepclust model file"):
-        autoencoder.load(path)
+        networks.load(path)
 
 
 def test_load_model_on_a_torch_file_without_a_model(tmp_path):
     path = tmp_path / "weights.pt"
     torch.save({"state_dict": {}}, path)
     with pytest.raises(ValueError, match=f"{path} is not a deepclust model file \\(KeyError"):
-        autoencoder.load(path)
+        networks.load(path)
     torch.save({"config": {"kind": "mlp", "input_dim": 3, "hidden_dims": [2], "embedding_dim": 1},
                 "state_dict": {}}, path)
     with pytest.raises(ValueError, match="is not a deepclust model file"):
-        autoencoder.load(path)
+        networks.load(path)
 
 
 def test_an_unreadable_input_model_is_set_aside_so_that_its_producer_reruns(tmp_path):
     path = tmp_path / "model.pt"
-    autoencoder.save(path, MLPAutoencoder(6, (4,), 2))
-    assert isinstance(jobs.read_input(autoencoder.load, path), MLPAutoencoder)  # a whole file is read as is
+    networks.save(path, MLPAutoencoder(6, (4,), 2))
+    assert isinstance(jobs.read_input(networks.load, path), MLPAutoencoder)  # a whole file is read as is
     path.write_bytes(path.read_bytes()[:200])  # truncated
     with pytest.raises(RuntimeError, match=f"{path} is not a deepclust model file") as raised:
-        jobs.read_input(autoencoder.load, path)
+        jobs.read_input(networks.load, path)
     [aside] = tmp_path.glob("model.pt.unreadable-*")
     assert not path.exists() and len(aside.read_bytes()) == 200  # missing: snakemake pretrains it again
     assert f"{path} is set aside as {aside.name}: run snakemake again" in str(raised.value)
     with pytest.raises(RuntimeError, match="already set aside by another job"):  # a sibling job read it too
-        jobs.read_input(autoencoder.load, path)
+        jobs.read_input(networks.load, path)
 
 
 def test_atomic_writes_honour_the_umask_like_plain_writes(tmp_path):

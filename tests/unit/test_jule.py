@@ -16,7 +16,7 @@ from torch import nn
 from deepclust import engine, metrics
 from deepclust.methods import jule
 from deepclust.methods.jule import JULE, Agglomeration, weighted_triplet_loss
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 from deepclust.nn.jule import JULENet
 
 TINY = dict(image_shape=(1, 8, 8), filters=4, feature_dim=8, epochs_per_period=1, batch_size=50,
@@ -353,8 +353,8 @@ def test_same_seed_same_result_and_the_model_file_round_trips(fitted, digits, tm
     again = clone(fitted).fit(digits[0])
     np.testing.assert_array_equal(again.labels_, fitted.labels_)
     assert all("acc" not in row for row in again.history_)
-    autoencoder.save(tmp_path / "model.pt", fitted.autoencoder_)
-    loaded = autoencoder.load(tmp_path / "model.pt")
+    networks.save(tmp_path / "model.pt", fitted.autoencoder_)
+    loaded = networks.load(tmp_path / "model.pt")
     assert isinstance(loaded, JULENet)
     X = torch.as_tensor(digits[0])
     torch.testing.assert_close(loaded(X), fitted.autoencoder_(X))

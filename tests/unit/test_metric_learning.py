@@ -14,7 +14,7 @@ from sklearn.datasets import load_digits
 from deepclust.methods.metric_learning import MetricLearningDC, count_changed_labels, pk_batches
 from deepclust.metric_losses import (angular_loss, batch_hard_triplet_loss, contrastive_loss, npair_loss,
                                      pairwise_distances, semi_hard_triplet_loss)
-from deepclust.nn import autoencoder as nets
+from deepclust.nn import networks
 
 LOSS_FUNCTIONS = [batch_hard_triplet_loss, semi_hard_triplet_loss, contrastive_loss]
 LOG_SUM_EXP_LOSSES = [angular_loss, npair_loss]
@@ -370,8 +370,8 @@ def test_same_random_state_gives_identical_results(fitted, digits, digits_autoen
 
 def test_autoencoder_save_load_round_trip(fitted, digits, tmp_path):
     estimator, _ = fitted
-    nets.save(tmp_path / "model.pt", estimator.autoencoder_)
-    loaded = nets.load(tmp_path / "model.pt")
+    networks.save(tmp_path / "model.pt", estimator.autoencoder_)
+    loaded = networks.load(tmp_path / "model.pt")
     assert loaded.config == estimator.autoencoder_.config
     original = estimator.autoencoder_.state_dict()
     assert all(torch.equal(original[k], v) for k, v in loaded.state_dict().items())

@@ -27,7 +27,7 @@ def test_module_path_of_the_package_itself():
 def test_dec_dependencies():
     found = names(provenance.dependency_files("deepclust.methods.dec"))
     assert {"methods/dec.py", "losses.py", "engine.py", "methods/base.py", "pretrain.py", "metrics.py",
-            "nn/autoencoder.py", "nn/vae.py", "io.py"} == found  # pretrain.py trains VAEs too
+            "nn/autoencoder.py", "nn/networks.py", "nn/vae.py", "io.py"} == found  # pretrain.py trains VAEs too
     assert "methods/dcn.py" not in found and "methods/idec.py" not in found
 
 
@@ -44,7 +44,7 @@ def test_imported_modules_reads_import_statements():
         "deepclust.engine", "deepclust.losses", "deepclust.methods.base", "deepclust.methods.parameters")
     # imports inside functions count too (hdbscan's factory imports hdbscan lazily; a deepclust
     # module imported inside a function would be found the same way)
-    assert "deepclust.io" in provenance.imported_modules(root / "nn" / "autoencoder.py")
+    assert "deepclust.io" in provenance.imported_modules(root / "nn" / "networks.py")
 
 
 def test_dependency_files_of_a_script_path(tmp_path):

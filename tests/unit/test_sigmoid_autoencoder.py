@@ -8,7 +8,7 @@ import torch
 from sklearn.datasets import load_digits
 from torch.nn import functional as F
 
-from deepclust.nn import autoencoder
+from deepclust.nn import autoencoder, networks
 from deepclust.nn.vae import VariationalAutoencoder
 from deepclust.pretrain import pretrain_autoencoder
 
@@ -26,11 +26,11 @@ def test_sigmoid_output_squashes_the_decoders_logits_and_survives_a_rebuild():
     logits = model.decoder(model.encoder(x))
     torch.testing.assert_close(model(x), torch.sigmoid(logits))
     assert model.config["output"] == "sigmoid"
-    rebuilt = autoencoder.build(model.config)
+    rebuilt = networks.build(model.config)
     rebuilt.load_state_dict(model.state_dict())
     torch.testing.assert_close(rebuilt(x), model(x))
     # a model file saved before `output` existed rebuilds with a linear output
-    old = autoencoder.build({"kind": "mlp", "input_dim": 5, "hidden_dims": [4], "embedding_dim": 2})
+    old = networks.build({"kind": "mlp", "input_dim": 5, "hidden_dims": [4], "embedding_dim": 2})
     old.load_state_dict(model.state_dict())
     torch.testing.assert_close(old(x), logits)
 

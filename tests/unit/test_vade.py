@@ -15,7 +15,7 @@ from torch.distributions import Independent, Normal, kl_divergence
 from deepclust.methods.vade import GaussianMixturePrior, VaDE, initial_mixture, latent_kl, negative_elbo, rescale_latent
 from deepclust.nn.vae import negative_log_likelihood
 from deepclust.metrics import cluster_accuracy
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 from deepclust.nn.autoencoder import ConvAutoencoder
 from deepclust.nn.vae import VariationalAutoencoder
 from deepclust.pretrain import pretrain_autoencoder
@@ -138,8 +138,8 @@ def test_vae_from_a_conv_autoencoder_round_trips(tmp_path):
     vae = VariationalAutoencoder.from_autoencoder(cae)
     x = torch.rand(5, 64)
     torch.testing.assert_close(vae.encoder(x), cae.encoder(x))
-    autoencoder.save(tmp_path / "vae.pt", vae)
-    loaded = autoencoder.load(tmp_path / "vae.pt")
+    networks.save(tmp_path / "vae.pt", vae)
+    loaded = networks.load(tmp_path / "vae.pt")
     assert loaded.config == vae.config and loaded.config["base"]["kind"] == "cae"
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), vae(x))
@@ -220,15 +220,15 @@ def test_same_random_state_gives_identical_results(fitted, digits, digits_ae):
 def test_save_load_round_trip_in_a_fresh_process(fitted, digits, tmp_path):
     estimator = fitted[0]
     path = tmp_path / "vade.pt"
-    autoencoder.save(path, estimator.autoencoder_)
+    networks.save(path, estimator.autoencoder_)
     # `load` rebuilds the VAE without its module having been imported
-    script = ("import sys, numpy as np, torch; from deepclust.nn import autoencoder; "
-              "assert 'deepclust.nn.vae' not in sys.modules; model = autoencoder.load(sys.argv[1]); "
+    script = ("import sys, numpy as np, torch; from deepclust.nn import networks; "
+              "assert 'deepclust.nn.vae' not in sys.modules; model = networks.load(sys.argv[1]); "
               "x = torch.as_tensor(np.load(sys.argv[2])); np.save(sys.argv[2], model.encoder(x).detach().numpy())")
     np.save(tmp_path / "x.npy", digits[0][:20])
     subprocess.run([sys.executable, "-c", script, str(path), str(tmp_path / "x.npy")], check=True)
     np.testing.assert_allclose(np.load(tmp_path / "x.npy"), estimator.transform(digits[0][:20]), rtol=1e-6)
-    loaded = autoencoder.load(path)
+    loaded = networks.load(path)
     assert loaded.config == estimator.autoencoder_.config
     with torch.no_grad():
         x = torch.as_tensor(digits[0][:20])

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 from conftest import (DATASET, DEEP_METHODS, FULL_RUN_TIMEOUT, METHODS, N_SAMPLES, NOTHING_TO_BE_DONE, SEEDS,
                       copy_tree, job, parse_dry_run, run_snakemake)
 
@@ -102,7 +102,7 @@ def test_pretrain_outputs_exist(finished_workflow):
         assert len(json.loads((directory / "history.json").read_text())) == 2  # one row per epoch
         vae = results(finished_workflow) / "pretrain" / DATASET / "vae" / f"seed{seed}"  # agglomerative-vae's space
         assert np.load(vae / "embedding.npy").shape == (N_SAMPLES, 3)
-        assert autoencoder.load(vae / "model.pt").config["kind"] == "vae"
+        assert networks.load(vae / "model.pt").config["kind"] == "vae"
     for seed in SEEDS:  # the umap-ae space of the hdbscan-umap-ae baseline
         assert (results(finished_workflow) / "features" / DATASET / "umap-ae" / f"seed{seed}.npy").is_file()
 

@@ -2,7 +2,7 @@ import time
 from pathlib import Path
 
 from deepclust import devices, engine, io, jobs, methods, runs
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 
 jobs.start(snakemake)
 engine.set_deterministic(snakemake.params.deterministic)  # before CUDA starts
@@ -18,7 +18,7 @@ estimator_class = methods.get(algorithm)
 extra = {}
 if snakemake.input.pretrained:  # methods trained from scratch (InfoGAN, JULE) have none
     # read on the CPU, so that only a bad file (never a GPU error) sets it aside for pretraining again
-    extra["autoencoder"] = jobs.read_input(autoencoder.load, snakemake.input.pretrained).to(device)
+    extra["autoencoder"] = jobs.read_input(networks.load, snakemake.input.pretrained).to(device)
 if "image_shape" in estimator_class._parameter_constraints and "image_shape" in meta:
     extra["image_shape"] = tuple(meta["image_shape"])  # conv networks of methods that build their own
 estimator = estimator_class(n_clusters=snakemake.params.n_clusters, device=str(device), random_state=seed,
@@ -32,7 +32,7 @@ seconds = time.perf_counter() - start
 embedding = estimator.transform(X)
 io.save_json(snakemake.output.history, estimator.history_)
 io.save_array(snakemake.output.embedding, embedding)
-autoencoder.save(snakemake.output.model, estimator.autoencoder_)
+networks.save(snakemake.output.model, estimator.autoencoder_)
 if hasattr(snakemake.output, "samples"):
     io.save_array(snakemake.output.samples, getattr(estimator, methods.GENERATIVE[algorithm])(8, random_state=seed))
 runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking,

@@ -5,7 +5,7 @@ import numpy as np
 
 from deepclust import devices, engine, io, jobs, methods, runs
 from deepclust.methods import plugins
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 
 jobs.start(snakemake)
 engine.set_threads(snakemake.threads)
@@ -19,7 +19,7 @@ given = {"n_clusters": snakemake.params.n_clusters, "random_state": seed}
 if plugins.takes(estimator_class, "device"):
     given["device"] = str(engine.resolve_device(devices.claim(snakemake.params.device)))
 if snakemake.input.pretrained:
-    given["autoencoder"] = jobs.read_input(autoencoder.load, snakemake.input.pretrained)
+    given["autoencoder"] = jobs.read_input(networks.load, snakemake.input.pretrained)
 estimator = estimator_class(**{k: v for k, v in given.items() if plugins.takes(estimator_class, k)},
                             **spec.get("params", {}))
 start = time.perf_counter()

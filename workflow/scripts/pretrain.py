@@ -2,7 +2,7 @@ import time
 from pathlib import Path
 
 from deepclust import devices, engine, io, jobs, runs
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 from deepclust.pretrain import embed, pretrain_autoencoder
 
 jobs.start(snakemake)
@@ -22,7 +22,7 @@ model, history = pretrain_autoencoder(X, **settings, **shape, device=str(device)
                                       cuda_graphs=snakemake.params.cuda_graphs, checkpoint=checkpoint)
 seconds = time.perf_counter() - start
 
-autoencoder.save(snakemake.output.model, model)
+networks.save(snakemake.output.model, model)
 io.save_json(snakemake.output.history, history)
 io.save_array(snakemake.output.embedding, embed(model, X))
 runs.finish_run(Path(snakemake.output.run).parent, snakemake.input.tracking,

@@ -1,1 +1,2 @@
-"""Networks: autoencoders (and later VAE, GAN pieces). Models save as plain dicts (see io)."""
+"""Networks: the autoencoders (autoencoder), the VAE built on one (vae), InfoGAN's (gan) and
+JULE's (jule); networks names every kind and saves and loads them as model files."""

@@ -2,13 +2,10 @@
 convolutional (DCEC's CAE, for images). Both take and return flattened rows, so every method
 treats them alike."""
 
-import importlib
 import math
 
 import torch
 from torch import nn
-
-from deepclust.io import atomic_path
 
 OUTPUTS = ("linear", "sigmoid")  # an MLP autoencoder's reconstruction
 
@@ -110,14 +107,6 @@ class ConvAutoencoder(nn.Module):
 
 # Kinds pretrained by the workflow (`nets.<id>.kind`).
 PRETRAINABLE = {"mlp": MLPAutoencoder, "cae": ConvAutoencoder}
-# Every kind a model file may hold, for `load`. Networks that methods build around these are
-# import strings, resolved only when such a file is loaded (their modules import this one).
-NETS = {**PRETRAINABLE, "vae": "deepclust.nn.vae:VariationalAutoencoder", "infogan": "deepclust.nn.gan:InfoGANNet",
-        "jule": "deepclust.nn.jule:JULENet"}
-
-
-def _unknown_kind(kind, valid) -> ValueError:
-    return ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(valid)}")
 
 
 def make(kind: str, input_dim: int, hidden_dims=(500, 500, 2000), embedding_dim: int = 10,
@@ -135,33 +124,4 @@ def make(kind: str, input_dim: int, hidden_dims=(500, 500, 2000), embedding_dim:
             raise ValueError(f"image_shape {list(image_shape)} has {math.prod(image_shape)} values "
                              f"but the data has {input_dim} features")
         return ConvAutoencoder(image_shape, filters, embedding_dim)
-    raise _unknown_kind(kind, PRETRAINABLE)
-
-
-def build(config: dict) -> nn.Module:
-    """Instantiate a network from the ``config`` dict it saved."""
-    kind = config.get("kind")
-    if kind not in NETS:
-        raise _unknown_kind(kind, NETS)
-    network = NETS[kind]
-    if isinstance(network, str):
-        module, name = network.split(":")
-        network = getattr(importlib.import_module(module), name)
-    return network(**{k: v for k, v in config.items() if k != "kind"})
-
-
-def save(path, model: nn.Module) -> None:
-    """A network as {config, state_dict}: plain tensors and values, loadable with weights_only=True."""
-    with atomic_path(path) as tmp:
-        torch.save({"config": model.config, "state_dict": model.state_dict()}, tmp)
-
-
-def load(path, device="cpu") -> nn.Module:
-    """A network saved by ``save``; anything else is refused with the file's name."""
-    try:
-        saved = torch.load(path, map_location=device, weights_only=True)
-        model = build(saved["config"])
-        model.load_state_dict(saved["state_dict"])
-    except Exception as error:
-        raise ValueError(f"{path} is not a deepclust model file ({type(error).__name__}: {error})") from error
-    return model.to(device).eval()
+    raise ValueError(f"unknown network kind {kind!r}; valid kinds: {sorted(PRETRAINABLE)}")

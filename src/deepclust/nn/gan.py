@@ -13,8 +13,7 @@ than 4 pixels (28 -> 14 -> 7: 2 steps; 8x8 digits -> 4: 1 step; 32 -> 16 -> 8 ->
 channels doubling per step from ``filters``. Flat data, or images too small to halve, get MLPs of
 the same form with each convolution replaced by an FC layer of ``hidden_dim`` units.
 
-This module imports nothing from deepclust.nn.autoencoder, which registers ``InfoGANNet`` in its
-NETS so that autoencoder.save/load handle it.
+Registered as kind "infogan" in deepclust.nn.networks.NETS, so that networks.save/load handle it.
 """
 
 import math

@@ -10,7 +10,7 @@ Weights start from N(0, 0.01) and biases at zero (the authors' ``NetInit``).
 
 Like the autoencoders, it takes flat rows; ``encoder`` is the whole network, so the shared
 estimator code (``transform``, ``predict``) treats it as an encoder. Registered as kind "jule" in
-deepclust.nn.autoencoder.NETS, which imports this module only when such a file is loaded.
+deepclust.nn.networks.NETS, which imports this module only when such a file is loaded.
 """
 
 import math

@@ -13,15 +13,15 @@ autoencoder with output "sigmoid" was pretrained so), and "gaussian", where it g
 Trained alone (``standard_elbo``, a N(0, I) prior: Kingma and Welling 2014), it is the "VAE" of
 the VAE + agglomerative / k-means baselines; VaDE trains it with a Gaussian-mixture prior.
 
-Registered as kind "vae" in deepclust.nn.autoencoder.NETS, which imports this module only when
-a VAE is built (this module imports that one), so ``autoencoder.load`` rebuilds a saved VAE.
+Registered as kind "vae" in deepclust.nn.networks.NETS, which imports this module only when
+a VAE is built (this module imports that one), so ``networks.load`` rebuilds a saved VAE.
 """
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from deepclust.nn.autoencoder import build
+from deepclust.nn.networks import build
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 BASE_KINDS = ("mlp", "cae")
