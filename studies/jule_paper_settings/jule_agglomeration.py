@@ -1,5 +1,5 @@
 """JULE's forward pass alone at MNIST scale: nearest-neighbour links, then graph-degree-linkage
-merges down to 10 clusters (jule.cluster_from_scratch, K_s 20, K_c 5), on the L2-normalised raw
+merges down to 10 clusters (agglomeration.cluster_from_scratch, K_s 20, K_c 5), on the L2-normalised raw
 pixels of the last N of MNIST's 70,000 images (10000: MNIST-test). Time, peak RSS (the whole
 process, torch included), ACC and NMI per size, written as a record. Usage, from the repository root:
 
@@ -24,7 +24,7 @@ from sklearn.metrics import normalized_mutual_info_score
 
 from deepclust import records
 from deepclust.data.images import read_idx
-from deepclust.methods.jule import cluster_from_scratch
+from deepclust.agglomeration import cluster_from_scratch
 from deepclust.metrics import cluster_accuracy
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -1,5 +1,5 @@
 """Why JULE's from-scratch re-clustering collapses on all 70,000 MNIST images: the last merges of
-the graph-degree-linkage agglomeration (jule.cluster_from_scratch's steps) on L2-normalised raw
+the graph-degree-linkage agglomeration (agglomeration.cluster_from_scratch's steps) on L2-normalised raw
 pixels (or, with --features, a JULE run's trained features), traced at given cluster counts (the
 largest sizes, NMI, ACC), then every cluster alive at --inspect clusters with its best affinity and,
 for a small one, its images' digits. With --size-floor F it then reruns the merges with JULE's
@@ -27,7 +27,7 @@ import torch
 from sklearn.metrics import normalized_mutual_info_score
 
 from deepclust import records
-from deepclust.methods import jule
+from deepclust import agglomeration
 from deepclust.metrics import cluster_accuracy
 from jule_agglomeration import MIRROR, load_mnist
 
@@ -61,11 +61,11 @@ def main():
     start = time.perf_counter()
 
     # cluster_from_scratch, step by step
-    distances, indices = jule.nearest_neighbours(torch.as_tensor(X), 20)
+    distances, indices = agglomeration.nearest_neighbours(torch.as_tensor(X), 20)
 
     def start_clusters():
-        return jule.Agglomeration(jule.sample_affinity(distances, indices), jule.initial_clusters(indices[:, 0]),
-                                  X, n_cluster_neighbors=5)
+        return agglomeration.Agglomeration(agglomeration.sample_affinity(distances, indices),
+                                           agglomeration.initial_clusters(indices[:, 0]), X, n_cluster_neighbors=5)
 
     clusters = start_clusters()
     initial = clusters.n_clusters

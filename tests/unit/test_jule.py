@@ -14,8 +14,10 @@ from sklearn.datasets import load_digits, make_blobs
 from torch import nn
 
 from deepclust import engine, metrics
+from deepclust import agglomeration
+from deepclust.agglomeration import Agglomeration
 from deepclust.methods import jule
-from deepclust.methods.jule import JULE, Agglomeration, weighted_triplet_loss
+from deepclust.methods.jule import JULE, weighted_triplet_loss
 from deepclust.nn import networks
 from deepclust.nn.jule import JULENet
 
@@ -94,11 +96,11 @@ def test_triplet_gradient_is_checked():
 
 def test_nearest_neighbours_exclude_the_sample_itself():
     x = torch.tensor([[0.0], [1.0], [3.0], [7.0]])
-    distances, indices = jule.nearest_neighbours(x, 2)
+    distances, indices = agglomeration.nearest_neighbours(x, 2)
     np.testing.assert_array_equal(indices, [[1, 2], [0, 2], [1, 0], [2, 1]])
     np.testing.assert_allclose(distances, [[1, 9], [1, 4], [4, 9], [16, 36]])
     with pytest.raises(ValueError, match="n_neighbors=4 for 4 samples"):
-        jule.nearest_neighbours(x, 4)
+        agglomeration.nearest_neighbours(x, 4)
 
 
 @pytest.mark.usefixtures("restore_precision")
@@ -108,7 +110,7 @@ def test_the_neighbour_search_runs_without_tf32(monkeypatch):
     flags, topk = [], torch.Tensor.topk
     monkeypatch.setattr(torch.Tensor, "topk", lambda self, *args, **kwargs: flags.append(
         (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)) or topk(self, *args, **kwargs))
-    jule.nearest_neighbours(torch.rand(10, 3), 2)
+    agglomeration.nearest_neighbours(torch.rand(10, 3), 2)
     assert flags == [(False, False)]
 
 
@@ -125,6 +127,8 @@ def neighbour_search_inputs(monkeypatch, X, device) -> list:
 
     for name in ("nearest_neighbours", "agglomerate", "cluster_from_scratch"):
         monkeypatch.setattr(jule, name, spy(getattr(jule, name)))
+    # the searches inside agglomerate and cluster_from_scratch
+    monkeypatch.setattr(agglomeration, "nearest_neighbours", spy(agglomeration.nearest_neighbours))
     JULE(10, **{**TINY, "device": device}).fit(X)
     return seen
 
@@ -139,7 +143,7 @@ def test_the_neighbour_searches_get_the_features_on_the_training_device(monkeypa
 def test_sample_affinity_is_a_gaussian_kernel_on_the_neighbour_graph():
     distances = np.array([[1.0, 4.0], [1.0, 2.0], [2.0, 4.0]])
     indices = np.array([[1, 2], [0, 2], [1, 0]])
-    W = jule.sample_affinity(distances, indices).toarray()
+    W = agglomeration.sample_affinity(distances, indices).toarray()
     sigma_squared = distances.mean()
     assert W[0, 1] == pytest.approx(math.exp(-1 / sigma_squared)) and W[2, 0] == pytest.approx(math.exp(-4 / sigma_squared))
     assert np.all(np.diag(W) == 0) and np.count_nonzero(W) == 6
@@ -147,15 +151,15 @@ def test_sample_affinity_is_a_gaussian_kernel_on_the_neighbour_graph():
 
 def test_initial_clusters_follow_nearest_neighbour_links():
     # 0 -> 1 -> 0, 2 -> 1, 3 -> 4 -> 3, 5 -> 4: two components
-    labels = jule.initial_clusters(np.array([1, 0, 1, 4, 3, 4]))
+    labels = agglomeration.initial_clusters(np.array([1, 0, 1, 4, 3, 4]))
     assert labels[0] == labels[1] == labels[2] and labels[3] == labels[4] == labels[5] and labels[0] != labels[3]
 
 
 def random_graph(n=40, k=4, seed=0):
     rng = np.random.default_rng(seed)
     x = torch.as_tensor(rng.normal(size=(n, 3)), dtype=torch.float32)
-    distances, indices = jule.nearest_neighbours(x, k)
-    return jule.sample_affinity(distances, indices), x.numpy(), rng
+    distances, indices = agglomeration.nearest_neighbours(x, k)
+    return agglomeration.sample_affinity(distances, indices), x.numpy(), rng
 
 
 def dense_affinity(W: np.ndarray, labels: np.ndarray, a: int, b: int) -> float:
@@ -189,7 +193,8 @@ def test_cluster_affinities_equal_the_definition_before_and_after_merges():
 
 def test_each_merge_takes_the_pair_that_the_criterion_ranks_first():
     W, x, rng = random_graph(n=60, k=5, seed=1)
-    clusters = Agglomeration(W, jule.initial_clusters(jule.nearest_neighbours(torch.as_tensor(x), 1)[1][:, 0]), x)
+    nearest = agglomeration.nearest_neighbours(torch.as_tensor(x), 1)[1][:, 0]
+    clusters = Agglomeration(W, agglomeration.initial_clusters(nearest), x)
     k_c = clusters.k_c
     for _ in range(5):
         alive = np.flatnonzero(clusters.alive)
@@ -218,7 +223,7 @@ def test_local_structure_term_counts_above_100_clusters():
 
 def test_blobs_are_recovered_and_isolated_clusters_absorbed():
     X, y = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
-    labels = jule.cluster_from_scratch(X.astype(np.float32), 3, n_neighbors=10, n_cluster_neighbors=5)
+    labels = agglomeration.cluster_from_scratch(X.astype(np.float32), 3, n_neighbors=10, n_cluster_neighbors=5)
     assert len(np.unique(labels)) == 3
     from sklearn.metrics import adjusted_rand_score
     assert adjusted_rand_score(y, labels) == 1.0
@@ -236,9 +241,9 @@ def test_blobs_are_recovered_and_isolated_clusters_absorbed():
 def test_agglomerate_merges_eta_of_the_clusters_per_period():
     W, x, _ = random_graph(n=200, k=5, seed=3)
     labels = np.arange(200) // 4  # 50 clusters
-    after = jule.agglomerate(x, labels, target=10, unrolling_rate=0.5, n_neighbors=5, n_cluster_neighbors=5)
+    after = agglomeration.agglomerate(x, labels, target=10, unrolling_rate=0.5, n_neighbors=5, n_cluster_neighbors=5)
     assert len(np.unique(after)) == 25
-    after = jule.agglomerate(x, labels, target=40, unrolling_rate=0.9, n_neighbors=5, n_cluster_neighbors=5)
+    after = agglomeration.agglomerate(x, labels, target=40, unrolling_rate=0.9, n_neighbors=5, n_cluster_neighbors=5)
     assert len(np.unique(after)) == 40  # never below the target
 
 
@@ -291,8 +296,9 @@ def test_outlier_size_changes_nothing_without_outliers_or_final_clusters():
     # blobs without outliers: the same clusters with a floor as without
     X, _ = make_blobs(300, centers=3, cluster_std=0.5, random_state=0)
     X = X.astype(np.float32)
-    plain = jule.cluster_from_scratch(X, 3, n_neighbors=10, n_cluster_neighbors=5)
-    floored = jule.cluster_from_scratch(X, 3, n_neighbors=10, n_cluster_neighbors=5, outlier_size=0.01 * 300 / 3)
+    plain = agglomeration.cluster_from_scratch(X, 3, n_neighbors=10, n_cluster_neighbors=5)
+    floored = agglomeration.cluster_from_scratch(X, 3, n_neighbors=10, n_cluster_neighbors=5,
+                                                 outlier_size=0.01 * 300 / 3)
     assert np.array_equal(plain, floored)
 
 
@@ -399,6 +405,6 @@ def test_outlier_fraction_keeps_small_clusters_out_of_the_final_ones(fitted, dig
     floored = JULE(10, **TINY, outlier_fraction=0.3).fit(digits[0])  # outliers: under 0.3 * 300 / 10 = 9
     assert np.bincount(floored.labels_).min() >= 9 and np.bincount(floored.recurrent_labels_).min() >= 9
     # the final clustering is cluster_from_scratch with that floor on the trained features
-    expected = jule.cluster_from_scratch(floored.transform(digits[0]), 10, n_neighbors=20, n_cluster_neighbors=5,
-                                         outlier_size=9.0)
+    expected = agglomeration.cluster_from_scratch(floored.transform(digits[0]), 10, n_neighbors=20,
+                                                  n_cluster_neighbors=5, outlier_size=9.0)
     assert np.array_equal(floored.labels_, expected)

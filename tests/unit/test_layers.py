@@ -1,8 +1,8 @@
 """The library's layers, as its source shows them. The algorithm modules (methods, networks, the
-training engine, losses, metric losses, pretraining, metrics, UMAP features, data loading) name
-no folder of the workflow's (every path is an argument the workflow gives them) and import
-nothing of the workflow's runtime; only the engine saves or restores a training state, so a
-method has no checkpoint code of its own."""
+training engine, losses, metric losses, pretraining, metrics, UMAP features, JULE's
+agglomeration, data loading) name no folder of the workflow's (every path is an argument the
+workflow gives them) and import nothing of the workflow's runtime; only the engine saves or
+restores a training state, so a method has no checkpoint code of its own."""
 
 import ast
 import re
@@ -13,11 +13,11 @@ import pytest
 SRC = Path(__file__).resolve().parents[2] / "src" / "deepclust"
 ALGORITHMS = sorted([*SRC.glob("methods/*.py"), *SRC.glob("nn/*.py"), *SRC.glob("data/*.py"),
                      *(SRC / f"{name}.py" for name in ("engine", "losses", "metric_losses", "pretrain", "metrics",
-                                                        "features"))])
+                                                        "features", "agglomeration"))])
 # what the algorithm modules may import of deepclust: themselves and the file helpers
 ALGORITHM_MODULES = ("deepclust.methods", "deepclust.nn", "deepclust.data", "deepclust.engine", "deepclust.losses",
                      "deepclust.metric_losses", "deepclust.pretrain", "deepclust.metrics", "deepclust.features",
-                     "deepclust.io")
+                     "deepclust.agglomeration", "deepclust.io")
 # what saving or restoring a training state takes: random streams, checkpoint files, state dicts
 CHECKPOINTING = re.compile(r"rng_state|Checkpoint\(|epoch_end|torch\.save|torch\.load|state_dict")
 
