@@ -3,7 +3,7 @@ from functools import lru_cache
 import numpy as np
 
 from deepclust import centres, figures, io, jobs
-from deepclust.nn import autoencoder
+from deepclust.nn import networks
 
 N_NEAREST = 6  # members drawn beside each centre
 
@@ -14,7 +14,7 @@ load_space = lru_cache(jobs.load_features)  # baselines share spaces (the raw da
 panels = {}
 for method, labels, space in zip(snakemake.params.methods, snakemake.input.labels, snakemake.input.spaces):
     labels = np.load(labels)
-    decode = centres.decoder(jobs.read_input(autoencoder.load, models[method])) if method in models else None
+    decode = centres.decoder(jobs.read_input(networks.load, models[method])) if method in models else None
     clusters = centres.largest_clusters(labels, snakemake.params.n_clusters)
     if len(clusters):  # a labelling that is all noise has no cluster to draw
         name = f"{method}: {'decoded centre' if decode else 'mean image'}"
