@@ -56,7 +56,7 @@ if "umap" in PROJECTIONS:
 rule figure_tsne:
     input:
         data=DATA,
-        features=lambda wildcards: embedding_input(wildcards.dataset, wildcards.space),
+        features=lambda wildcards: [embedding_input(wildcards.dataset, wildcards.space)],
         labels=lambda wildcards: expand(
             f"{RUN}/labels.npy",
             dataset=wildcards.dataset,
