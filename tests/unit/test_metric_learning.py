@@ -141,33 +141,30 @@ FOUR = torch.tensor([[1.0, 0.0], [2.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=torc
 FOUR_LABELS = labels(0, 0, 1, 1)
 
 
-def npair_reference(z, y, norm_weight):
-    """Sohn's (N+1)-tuplet loss by loops: every ordered same-label pair against every other-label sample."""
+def mean_over_pairs(z, y, pair_term):
+    """The mean over every ordered same-label pair (a, p) that has other-label samples of
+    log(1 + sum over those negatives n of exp(pair_term(a, p, n))), by loops."""
     pair_losses = []
     for a in range(len(z)):
         for p in range(len(z)):
             negatives = [n for n in range(len(z)) if y[n] != y[a]]
             if p == a or y[p] != y[a] or not negatives:
                 continue
-            total = sum(math.exp(float(z[a] @ z[n] - z[a] @ z[p])) for n in negatives)
-            pair_losses.append(math.log(1 + total))
+            pair_losses.append(math.log(1 + sum(math.exp(pair_term(a, p, n)) for n in negatives)))
+    return sum(pair_losses) / len(pair_losses) if pair_losses else 0.0
+
+
+def npair_reference(z, y, norm_weight):
+    """Sohn's (N+1)-tuplet loss by loops: every ordered same-label pair against every other-label sample."""
     norms = sum(float(row @ row) for row in z) / len(z)
-    return (sum(pair_losses) / len(pair_losses) if pair_losses else 0.0) + norm_weight * norms
+    return mean_over_pairs(z, y, lambda a, p, n: float(z[a] @ z[n] - z[a] @ z[p])) + norm_weight * norms
 
 
 def angular_reference(z, y, angle):
     """Wang et al.'s batch angular loss by loops, from its formula f_apn."""
     tan2 = math.tan(math.radians(angle)) ** 2
-    pair_losses = []
-    for a in range(len(z)):
-        for p in range(len(z)):
-            negatives = [n for n in range(len(z)) if y[n] != y[a]]
-            if p == a or y[p] != y[a] or not negatives:
-                continue
-            total = sum(math.exp(float(4 * tan2 * (z[a] + z[p]) @ z[n] - 2 * (1 + tan2) * z[a] @ z[p]))
-                        for n in negatives)
-            pair_losses.append(math.log(1 + total))
-    return sum(pair_losses) / len(pair_losses) if pair_losses else 0.0
+    return mean_over_pairs(z, y, lambda a, p, n: float(4 * tan2 * (z[a] + z[p]) @ z[n]
+                                                         - 2 * (1 + tan2) * z[a] @ z[p]))
 
 
 def test_npair_hand_example():
