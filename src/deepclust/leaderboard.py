@@ -31,6 +31,11 @@ def _complete(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     return runs.dropna(subset=[metric])
 
 
+def labelled_metrics(runs: pd.DataFrame, metrics=METRICS) -> list[str]:
+    """The metrics of ``metrics`` that some run has (those that need labels: none without them)."""
+    return [m for m in metrics if m in runs and runs[m].notna().any()]
+
+
 def per_dataset(runs: pd.DataFrame, metrics=METRICS) -> pd.DataFrame:
     """One row per (dataset, method, metric): mean and std (ddof 0) over seeds, the number of
     seeds, and the method's rank on that dataset by its mean (1 = best, ties share the mean rank)."""
@@ -157,7 +162,7 @@ def build(runs: pd.DataFrame, reference: str = "kmeans-raw", metrics=METRICS) ->
     """Everything the leaderboard shows, from the runs (runs.csv's rows): ``per_dataset``; per metric
     the mean ranks, the methods left out of the across-dataset tests, Friedman, Nemenyi and the
     pairwise tables against ``reference`` (when it ran) and against the best method by mean rank."""
-    present = [m for m in metrics if m in runs and runs[m].notna().any()]
+    present = labelled_metrics(runs, metrics)
     # a dataset without labels has no ACC, NMI or ARI: it is named, not ranked
     labelled = runs[runs[present].notna().any(axis=1)] if present else runs.iloc[:0]
     unlabelled = sorted(set(runs["dataset"]) - set(labelled["dataset"]))

@@ -4,8 +4,7 @@ from deepclust import jobs, leaderboard
 
 jobs.start(snakemake)
 runs = pd.read_csv(snakemake.input[0])
-labelled = [m for m in leaderboard.METRICS if m in runs and runs[m].notna().any()]
-if not labelled:  # unlabelled data: no ACC, NMI or ARI to rank by
+if not leaderboard.labelled_metrics(runs):  # unlabelled data: no ACC, NMI or ARI to rank by
     message = "No labels: the leaderboard ranks by ACC, NMI and ARI, which need them.\n"
     for path in (snakemake.output.markdown, snakemake.output.latex):
         open(path, "w").write(message if path.endswith(".md") else f"% {message}")
