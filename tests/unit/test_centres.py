@@ -80,3 +80,34 @@ def test_centres_grid_draws_grey_and_colour_panels_with_missing_images(tmp_path)
     assert image.imread(tmp_path / "colour.png").shape[2] in (3, 4)
     figures.centres_grid({}, (1, 8, 8), (0.0, 1.0), tmp_path / "none.png", "every labelling is noise")
     assert (tmp_path / "none.png").stat().st_size > 0
+
+
+# ----------------------------------------------------------------------------- words of text clusters
+
+def test_distinctive_terms_rank_by_excess_over_the_corpus_not_by_the_clusters_own_mean():
+    from scipy.sparse import csr_matrix
+
+    terms = ["subject", "orbit", "engine", "moon"]
+    # "subject" is in every document with the largest weight; it sets no cluster apart
+    tfidf = np.array([[0.9, 0.4, 0.0, 0.1],
+                      [0.9, 0.3, 0.0, 0.2],
+                      [0.9, 0.0, 0.5, 0.0],
+                      [0.9, 0.0, 0.4, 0.0]])
+    labels = np.array([0, 0, 1, 1])
+    # cluster 0: orbit +0.175, moon +0.075, subject 0, engine -0.225; cluster 1: engine first
+    expected = [["orbit", "moon", "subject"], ["engine", "subject", "moon"]]
+    assert centres.distinctive_terms(tfidf, terms, labels, [0, 1], 3) == expected
+    assert centres.distinctive_terms(csr_matrix(tfidf), terms, labels, [0, 1], 3) == expected
+
+
+def test_terms_table_names_sizes_majority_classes_and_words():
+    labels = np.array([1, 1, 1, 0, -1])
+    y = np.array([0, 0, 1, 1, 1])
+    table = centres.terms_table("t", "n", {"dec": (labels, [1, 0], [["orbit", "moon"], ["engine"]]),
+                                           "dbscan": (np.full(5, -1), [], [])},
+                                class_names=["sci.space", "rec.autos"], y=y)
+    assert "| 1 | 3 | sci.space (67%) | orbit, moon |" in table
+    assert "| 0 | 1 | rec.autos (100%) | engine |" in table
+    assert "## dbscan" in table and "every document is noise" in table
+    unlabelled = centres.terms_table("t", "n", {"dec": (labels, [1], [["orbit"]])})
+    assert "| 1 | 3 | orbit |" in unlabelled and "class" not in unlabelled

@@ -206,17 +206,18 @@ def test_jule_searches_neighbours_on_the_gpu(monkeypatch, small_data):
     assert seen and all(isinstance(f, torch.Tensor) and f.device.type == "cuda" for f in seen)
 
 
-def test_resnet50_features_on_the_gpu_follow_the_cpus():
-    from deepclust.data.pretrained import resnet50_features
+@pytest.mark.parametrize("name", ["resnet50", "vgg16"])
+def test_imagenet_features_on_the_gpu_follow_the_cpus(name):
+    from deepclust.data.pretrained import NETWORKS, network_features
 
     models = STAGE / "models"
-    if not (models / "resnet50").is_dir():
-        pytest.skip(f"ResNet-50 weights not staged in {models} (bash bench/gpu_suite.sh --stage)")
+    if not (models / name).is_dir():
+        pytest.skip(f"{name} weights not staged in {models} (bash bench/gpu_suite.sh --stage)")
     images = np.random.default_rng(0).integers(0, 256, (16, 3, 32, 32), dtype=np.uint8)
-    cpu, _ = resnet50_features(images, device="cpu", models=models)
-    gpu, _ = resnet50_features(images, device="cuda", models=models)  # bf16 (or float16) autocast
+    cpu, _ = network_features(images, name, device="cpu", models=models)
+    gpu, _ = network_features(images, name, device="cuda", models=models)  # bf16 (or float16) autocast
     cosine = (cpu * gpu).sum(1) / np.linalg.norm(cpu, axis=1) / np.linalg.norm(gpu, axis=1)
-    assert gpu.shape == (16, 2048) and gpu.dtype == np.float32 and cosine.min() > 0.98
+    assert gpu.shape == (16, NETWORKS[name][2]) and gpu.dtype == np.float32 and cosine.min() > 0.98
 
 
 def test_minilm_embeddings_on_the_gpu_equal_the_cpus():

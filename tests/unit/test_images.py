@@ -256,56 +256,69 @@ def test_usps_bad_line_is_named(monkeypatch, tmp_path):
         data.load("usps", directory=directory)
 
 
-# ----------------------------------------------------------------------------- ResNet-50 features
+# ----------------------------------------------------------------------------- ImageNet features
 
-@pytest.fixture(scope="module")
-def fake_weights(tmp_path_factory):
-    """Randomly initialised ResNet-50 weights in a mirror, named like torch hub's files
-    (resnet50-<sha256 prefix>.pth), and that network with its classifier removed."""
-    from torchvision.models import resnet50
+# network -> (torchvision's weights file, the shorter side its transforms resize to)
+IMAGENET_NETWORKS = {"resnet50": ("resnet50-11ad3fa6.pth", 232), "vgg16": ("vgg16-397923af.pth", 256)}
 
-    mirror = tmp_path_factory.mktemp("weights_mirror")
+
+@pytest.fixture(scope="module", params=list(IMAGENET_NETWORKS))
+def fake_weights(request, tmp_path_factory):
+    """Randomly initialised weights of a network in a mirror, named like torch hub's files
+    (<name>-<sha256 prefix>.pth), and that network with its classifier removed."""
+    import torchvision.models
+
+    name = request.param
+    mirror = tmp_path_factory.mktemp(f"{name}_mirror")
     torch.manual_seed(0)
-    network = resnet50().eval()
+    network = getattr(torchvision.models, name)().eval()
     torch.save(network.state_dict(), mirror / "weights.pth")
     prefix = hashlib.sha256((mirror / "weights.pth").read_bytes()).hexdigest()[:8]
-    (mirror / "weights.pth").rename(mirror / f"resnet50-{prefix}.pth")
-    network.fc = torch.nn.Identity()
-    return mirror, prefix, network
+    (mirror / "weights.pth").rename(mirror / f"{name}-{prefix}.pth")
+    if name == "resnet50":
+        network.fc = torch.nn.Identity()
+    else:
+        network.classifier = network.classifier[:-1]  # fc6, ReLU, dropout, fc7, ReLU, dropout
+    return name, mirror, prefix, network
 
 
 @pytest.fixture
 def patched_weights(fake_weights, monkeypatch):
     from deepclust.data.remote import Remote
 
-    mirror, prefix, network = fake_weights
-    monkeypatch.setattr(pretrained, "weights_remote",
-                        lambda: Remote(f"resnet50-{prefix}.pth", sha256_prefix=prefix))
-    return mirror, prefix, network
+    name, mirror, prefix, network = fake_weights
+    monkeypatch.setattr(pretrained, "weights_remote", lambda asked: Remote(f"{asked}-{prefix}.pth", sha256_prefix=prefix))
+    return name, mirror, prefix, network
 
 
-def test_weights_remote_is_torchvisions_file():
-    from torchvision.models import ResNet50_Weights
+@pytest.mark.parametrize("name", IMAGENET_NETWORKS)
+def test_weights_remote_is_torchvisions_file(name):
+    import torchvision.models
 
-    remote = pretrained.weights_remote()
-    assert remote.urls == (ResNet50_Weights.IMAGENET1K_V2.url,)
-    assert remote.filename == "resnet50-11ad3fa6.pth" and remote.sha256_prefix == "11ad3fa6"
+    enum, weights, _ = pretrained.NETWORKS[name]
+    remote = pretrained.weights_remote(name)
+    assert remote.urls == (getattr(torchvision.models, enum)[weights].url,)
+    filename = IMAGENET_NETWORKS[name][0]
+    assert remote.filename == filename and remote.sha256_prefix == filename[-12:-4]
+    with pytest.raises(ValueError, match="unknown pretrained network 'vgg19'; valid: resnet50, vgg16"):
+        pretrained.weights_remote("vgg19")
 
 
-def test_resnet50_features_resize_normalise_and_are_deterministic(patched_weights, tmp_path):
+def test_imagenet_features_resize_normalise_and_are_deterministic(patched_weights, tmp_path):
     import torchvision.transforms.functional as F  # the functions the weights' transforms call
 
-    mirror, prefix, network = patched_weights
+    name, mirror, prefix, network = patched_weights
     images = np.random.default_rng(0).integers(0, 256, (3, 3, 32, 32), dtype=np.uint8)
-    features, meta = pretrained.resnet50_features(images, mirror=mirror, models=tmp_path / "models")
-    assert features.shape == (3, 2048) and features.dtype == np.float32
-    assert (tmp_path / "models" / "resnet50" / f"resnet50-{prefix}.pth").is_file()
-    assert meta == {"feature_extractor": "resnet50/IMAGENET1K_V2", "weights_file": f"resnet50-{prefix}.pth"}
-    again, _ = pretrained.resnet50_features(images, models=tmp_path / "models")  # the weights are there now
+    features, meta = pretrained.network_features(images, name, mirror=mirror, models=tmp_path / "models")
+    assert features.shape == (3, pretrained.NETWORKS[name][2]) and features.dtype == np.float32
+    assert (tmp_path / "models" / name / f"{name}-{prefix}.pth").is_file()
+    weights = pretrained.NETWORKS[name][1]
+    assert meta == {"feature_extractor": f"{name}/{weights}", "weights_file": f"{name}-{prefix}.pth"}
+    again, _ = pretrained.network_features(images, name, models=tmp_path / "models")  # the weights are there now
     np.testing.assert_array_equal(features, again)
 
     pixels = torch.from_numpy(images)
-    resized = F.center_crop(F.resize(pixels, [232], antialias=True), [224])
+    resized = F.center_crop(F.resize(pixels, [IMAGENET_NETWORKS[name][1]], antialias=True), [224])
     assert resized.shape == (3, 3, 224, 224)
     normalised = F.normalize(resized.float() / 255, mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])
     with torch.inference_mode():
@@ -315,16 +328,16 @@ def test_resnet50_features_resize_normalise_and_are_deterministic(patched_weight
     assert not np.allclose(features, unresized.numpy(), atol=1e-2)
 
 
-def test_cifar10_resnet50_features_through_the_registry(patched_weights, monkeypatch, tmp_path):
-    mirror, _, _ = patched_weights
+def test_cifar10_imagenet_features_through_the_registry(patched_weights, monkeypatch, tmp_path):
+    name, mirror, _, _ = patched_weights
     (images, labels), directory = fetch_fake(monkeypatch, tmp_path, "cifar10", per_batch=1)
-    X, y, meta = data.load("cifar10", {"features": "resnet50"}, directory=directory, preprocess="none",
+    X, y, meta = data.load("cifar10", {"features": name}, directory=directory, preprocess="none",
                            mirror=mirror, models=tmp_path / "models")
-    assert X.shape == (len(images), 2048) and X.dtype == np.float32
+    assert X.shape == (len(images), pretrained.NETWORKS[name][2]) and X.dtype == np.float32
     np.testing.assert_array_equal(y, labels)
-    assert meta["feature_extractor"] == "resnet50/IMAGENET1K_V2" and meta["features"] == "resnet50"
+    assert meta["feature_extractor"] == f"{name}/{pretrained.NETWORKS[name][1]}" and meta["features"] == name
     assert "image_shape" not in meta and "max_value" not in meta
-    assert data.source("cifar10").network_features == {"resnet50"}
+    assert data.source("cifar10").network_features == {"resnet50", "vgg16"}
     # the folder of the weights is the caller's to give: the library names none of its own
-    with pytest.raises(ValueError, match="features 'resnet50' need the folder of the pretrained weights: give models="):
-        data.load("cifar10", {"features": "resnet50"}, directory=directory, preprocess="none", mirror=mirror)
+    with pytest.raises(ValueError, match=f"features '{name}' need the folder of the pretrained weights: give models="):
+        data.load("cifar10", {"features": name}, directory=directory, preprocess="none", mirror=mirror)

@@ -4,10 +4,8 @@ model."""
 
 import gzip
 import hashlib
-import io
 import shutil
 import socket
-import tarfile
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import pytest
 from deepclust import data
 from deepclust.data import text
 from deepclust.data.remote import DownloadError, Remote
+from .fake_datasets import CARS, SPACE, topic_documents, write_newsgroups_archive
 
 REPACK = "20news-bydate-repack.tar.gz"
 # Posts per group in scikit-learn's fetch_20newsgroups (bydate), groups in sorted order.
@@ -34,17 +33,6 @@ def no_network():
         patch.setattr(socket.socket, "connect", refuse)
         patch.setattr(socket, "getaddrinfo", refuse)
         yield
-
-
-def write_newsgroups_archive(path: Path, posts: dict) -> Path:
-    """A bydate-like tar.gz of {(folder, group, post id): text}, written in an unsorted order."""
-    with tarfile.open(path, "w:gz") as tar:
-        for (folder, group, post_id), body in reversed(posts.items()):
-            content = body.encode("latin-1")
-            member = tarfile.TarInfo(f"{folder}/{group}/{post_id}")
-            member.size = len(content)
-            tar.addfile(member, io.BytesIO(content))
-    return path
 
 
 @pytest.fixture
@@ -88,6 +76,7 @@ def test_newsgroups_order_labels_and_subsets(small_newsgroups):
 
     X, y, meta = data.load("20newsgroups", {"max_features": 4}, directory=small_newsgroups, preprocess="none")
     assert X.shape == (5, 4) and meta["vocabulary_size"] == 4
+    assert meta["terms"] == ["engine", "moon", "orbit", "subject"]  # the columns' words, in column order
     np.testing.assert_array_equal(y, [0, 1, 1, 0, 1])
     assert meta["class_names"] == ["rec.autos", "sci.space"]
     _, y_test, meta_test = data.load("20newsgroups", {"subset": "test"}, directory=small_newsgroups)
@@ -210,3 +199,59 @@ def test_newsgroups_minilm_features(small_newsgroups):
     assert data.source("20newsgroups").network_features == {"minilm"}
     with pytest.raises(ValueError, match="features 'minilm' is not available for reuters; valid: tfidf"):
         data.load("reuters", {"features": "minilm"}, directory=small_newsgroups)
+
+
+# ----------------------------------------------------------------------------- word2vec features
+
+def test_word2vec_documents_are_tfidf_weighted_means_of_the_corpus_word_vectors():
+    from gensim.models import Word2Vec
+
+    texts = [*topic_documents(), "zyzzyva quokka"]  # the last one's words are seen once: no vectors
+    X, meta = text.word2vec_embeddings(texts)
+    assert X.shape == (len(texts), text.WORD2VEC["vector_size"]) and X.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(X[:-1], axis=1), 1, atol=1e-5)
+    np.testing.assert_array_equal(X[-1], 0)
+    assert meta["documents_without_vectors"] == 1 and meta["vocabulary_size"] == len(SPACE) + len(CARS)
+    assert meta["word2vec"]["seed"] == 0 and meta["feature_extractor_package"].startswith("gensim ")
+
+    # a straightforward reference: the same training, then a loop over each document's words
+    vectorizer = text.tfidf_vectorizer(max_features=None)
+    weights = vectorizer.fit_transform(texts).toarray()
+    analyse = vectorizer.build_analyzer()
+    model = Word2Vec([analyse(t) for t in texts], **text.WORD2VEC, seed=0, workers=1)
+    for row, document in enumerate(texts[:-1]):
+        words = sorted(set(analyse(document)))
+        w = np.array([weights[row, vectorizer.vocabulary_[word]] for word in words])
+        mean = (w[:, None] * np.array([model.wv[word] for word in words])).sum(0) / w.sum()
+        np.testing.assert_allclose(X[row], mean / np.linalg.norm(mean), rtol=1e-4, atol=1e-5)
+
+    # documents of one topic lie nearer each other than the other topic's
+    similarity = X[:-1] @ X[:-1].T
+    same = np.equal.outer(np.arange(len(texts) - 1) % 2, np.arange(len(texts) - 1) % 2)
+    assert similarity[same].mean() > similarity[~same].mean() + 0.1
+
+
+def test_word2vec_features_repeat_across_processes():
+    """One worker thread and a seed: the same vectors in a new process with another hash salt."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys, numpy as np; from deepclust.data import text; "
+              "sys.stdout.buffer.write(text.word2vec_embeddings(sys.argv[1:])[0].tobytes())")
+    texts = topic_documents(n_per_topic=10)
+    outputs = [subprocess.run([sys.executable, "-c", script, *texts], capture_output=True, check=True,
+                              env={**os.environ, "PYTHONHASHSEED": salt}).stdout for salt in ("1", "2")]
+    assert outputs[0] == outputs[1] == text.word2vec_embeddings(texts)[0].tobytes()
+
+
+def test_newsgroups_word2vec_features_through_the_registry(tmp_path):
+    posts = {("20news-bydate-train", "sci.space" if i % 2 == 0 else "rec.autos", i): document
+             for i, document in enumerate(topic_documents())}
+    write_newsgroups_archive(tmp_path / text.NEWSGROUPS_ARCHIVE.filename, posts)
+    X, y, meta = data.load("20newsgroups", {"features": "word2vec"}, directory=tmp_path, preprocess="none")
+    assert X.shape == (len(posts), 100) and meta["features"] == "word2vec" and "word2vec" in meta
+    assert sorted(np.bincount(y)) == [40, 40]
+    assert "word2vec" not in data.source("20newsgroups").network_features  # trained on the CPU, no GPU tag
+    with pytest.raises(ValueError, match="features 'word2vec' is not available for reuters; valid: tfidf"):
+        data.load("reuters", {"features": "word2vec"}, directory=tmp_path)

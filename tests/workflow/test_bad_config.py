@@ -331,6 +331,17 @@ def k_range_with_a_given_k(config):
     return ["datasets.digits.k_range: only with n_clusters: auto"]
 
 
+def leaderboard_reference_misspelt(config):
+    config["leaderboard"] = {"reference": "kmeans_raw"}
+    return ["leaderboard.reference: 'kmeans_raw' is not a method in 'methods'", "kmeans-raw"]
+
+
+def leaderboard_reference_a_swept_setting(config):
+    config["methods"]["dec"]["grid"] = {"lr": [0.1, 0.01]}
+    config["leaderboard"] = {"reference": "dec--lr-0.1"}
+    return ["leaderboard.reference: 'dec--lr-0.1' is not a method", "a setting of the swept method 'dec': name the method"]
+
+
 CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs, one_cluster,
          unknown_algorithm, missing_net, unknown_deep_param, unknown_feature_space, unknown_source,
          dataset_id_is_not_a_source, features_not_offered, user_file_missing, conv_net_on_data_without_image_shape,
@@ -348,7 +359,8 @@ CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs
          net_setting_in_a_method_grid, net_grid_value_out_of_range, net_grid_with_an_unknown_setting,
          umap_grid_with_an_unknown_setting, paper_setting_not_swept, selection_space_is_a_swept_net,
          stability_with_one_seed, auto_k_without_a_range, auto_k_range_above_the_samples,
-         n_clusters_neither_a_number_nor_auto, k_range_with_a_given_k]
+         n_clusters_neither_a_number_nor_auto, k_range_with_a_given_k, leaderboard_reference_misspelt,
+         leaderboard_reference_a_swept_setting]
 
 
 @pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])

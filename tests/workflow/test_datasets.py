@@ -1,5 +1,6 @@
-"""The DAG on image and user datasets: MNIST's test split through the download rule (offline, from
-a mirror holding small fake files in MNIST's format), the conv autoencoder selected per dataset, and
+"""The DAG on image, text and user datasets: MNIST's test split and 20 Newsgroups through the
+download rule (offline, from a mirror holding small fake files in their formats), the conv
+autoencoder selected per dataset, TF-IDF and word2vec features with the cluster-terms table, and
 the user's own CSV files with and without labels."""
 
 import hashlib
@@ -9,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import NOTHING_TO_BE_DONE, copy_workflow, job, parse_dry_run, run_snakemake, write_config
-from unit.fake_datasets import class_patterns, write_idx_gz
+from unit.fake_datasets import CARS, SPACE, class_patterns, topic_documents, write_idx_gz, write_newsgroups_archive
 
 pytestmark = pytest.mark.slow
 
@@ -52,6 +53,22 @@ def expect_fake_mnist_test(workdir, md5s: dict[str, str]) -> None:
                       f"MNIST_TEST = replace(MNIST_TEST, remotes=lambda: ({remotes}))\n")
 
 
+def fake_newsgroups(mirror) -> str:
+    """20 Newsgroups' archive name in the mirror, holding 120 posts on two topics: its md5."""
+    posts = {("20news-bydate-train" if i < 80 else "20news-bydate-test", "sci.space" if i % 2 == 0 else "rec.autos",
+              i): f"Subject: post {i}\n\n{document}" for i, document in enumerate(topic_documents(60))}
+    path = write_newsgroups_archive(mirror / "20news-bydate.tar.gz", posts)
+    return hashlib.md5(path.read_bytes()).hexdigest()
+
+
+def expect_fake_newsgroups(workdir, md5: str) -> None:
+    """As expect_fake_mnist_test, for the 20newsgroups source and its archive."""
+    text = workdir / "src" / "deepclust" / "data" / "text.py"
+    text.write_text(text.read_text() + "\n\n# the fake archive, written by the workflow's DAG test\n"
+                    "from dataclasses import replace\n"
+                    f"NEWSGROUPS = replace(NEWSGROUPS, remotes=lambda: (Remote('20news-bydate.tar.gz', md5={md5!r}),))\n")
+
+
 def datasets_config(mirror, labelled_csv, unlabelled_csv):
     return {
         "device": "cpu",
@@ -63,6 +80,8 @@ def datasets_config(mirror, labelled_csv, unlabelled_csv):
                         "n_clusters": 3, "preprocess": "standard"},
             "regions_unlabelled": {"source": "file", "path": str(unlabelled_csv), "n_clusters": 3,
                                    "preprocess": "standard"},
+            "news_tfidf": {"source": "20newsgroups", "n_clusters": 2, "max_features": 40},
+            "news_word2vec": {"source": "20newsgroups", "features": "word2vec", "n_clusters": 2},
         },
         "data": {"mirror": str(mirror)},
         "nets": {
@@ -84,16 +103,17 @@ def datasets_config(mirror, labelled_csv, unlabelled_csv):
 
 @pytest.fixture(scope="module")
 def fake_mirror(tmp_path_factory):
-    """A mirror holding the fake MNIST test files, and their MD5s."""
+    """A mirror holding the fake MNIST test files and 20 Newsgroups archive, and their MD5s."""
     mirror = tmp_path_factory.mktemp("mirror")
-    return mirror, fake_mnist_test(mirror)
+    return mirror, fake_mnist_test(mirror), fake_newsgroups(mirror)
 
 
 @pytest.fixture(scope="module")
 def datasets_run(tmp_path_factory, fake_mirror):
-    mirror, md5s = fake_mirror
+    mirror, md5s, newsgroups_md5 = fake_mirror
     workdir = copy_workflow(tmp_path_factory.mktemp("datasets") / "wf")
     expect_fake_mnist_test(workdir, md5s)
+    expect_fake_newsgroups(workdir, newsgroups_md5)
     (workdir / "data").mkdir()
     blobs(workdir / "data" / "regions.csv", with_labels=True)
     blobs(workdir / "data" / "regions_unlabelled.csv", with_labels=False)
@@ -106,7 +126,7 @@ def datasets_run(tmp_path_factory, fake_mirror):
 def test_mnist_is_fetched_from_the_mirror_and_verified(datasets_run, fake_mirror):
     import json
 
-    _, md5s = fake_mirror
+    _, md5s, _ = fake_mirror
     manifest = json.loads((datasets_run / "resources/datasets/mnist_test/MANIFEST.json").read_text())
     assert {f["name"]: f["md5"] for f in manifest["files"]} == md5s
     for name, md5 in md5s.items():
@@ -117,6 +137,37 @@ def test_mnist_is_fetched_from_the_mirror_and_verified(datasets_run, fake_mirror
         assert set(np.unique(prepared["y"])) == set(range(10))
     kmeans = json.loads((datasets_run / "results/runs/mnist_test/kmeans-raw/seed0/metrics.json").read_text())
     assert kmeans["acc"] > 0.9  # the fake classes are distinct patterns: the metrics mean something
+
+
+def test_text_features_and_the_words_of_each_cluster(datasets_run):
+    import json
+
+    with np.load(datasets_run / "results/data/news_word2vec.npz") as prepared:
+        assert prepared["X"].shape == (120, 100)
+        meta = json.loads(str(prepared["meta"]))
+    assert meta["features"] == "word2vec" and meta["documents_without_vectors"] == 0
+    runs = datasets_run / "results/runs"
+    assert json.loads((runs / "news_tfidf/kmeans-raw/seed0/metrics.json").read_text())["acc"] == 1.0
+    assert json.loads((runs / "news_word2vec/dec/seed0/metrics.json").read_text())["acc"] > 0.5
+    for dataset in ("news_tfidf", "news_word2vec"):
+        table = (datasets_run / f"results/tables/{dataset}_cluster_terms.md").read_text()
+        assert [line for line in table.splitlines() if line.startswith("## ")] == [
+            "## dec", "## kmeans-raw", "## kmeans-ae"]
+    # TF-IDF k-means finds the two topics: each cluster is one group, named by its own words
+    section = table_section((datasets_run / "results/tables/news_tfidf_cluster_terms.md").read_text(), "kmeans-raw")
+    rows = [line.split(" | ") for line in section.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert sorted(int(row[1]) for row in rows) == [60, 60] and all("(100%)" in row[2] for row in rows)
+    for row in rows:
+        words = row[3].rstrip(" |").split(", ")
+        topic = SPACE if "sci.space" in row[2] else CARS
+        assert len(words) == 10 and set(words[:5]) <= set(topic), row
+    assert not (datasets_run / "results/tables/mnist_test_cluster_terms.md").exists()  # images have no words
+
+
+def table_section(markdown, method):
+    start = markdown.index(f"## {method}\n")
+    end = markdown.find("\n## ", start + 1)
+    return markdown[start:end if end > 0 else None]
 
 
 def test_dataset_net_replaces_the_methods_net(datasets_run):
@@ -204,6 +255,7 @@ def test_network_features_run_on_the_gpu_and_their_weights_have_their_own_rule(t
     config["device"] = "cuda"
     config["datasets"] = {
         "cifar10_resnet50": {"source": "cifar10", "features": "resnet50", "n_clusters": 10},
+        "cifar10_vgg16": {"source": "cifar10", "features": "vgg16", "n_clusters": 10},
         "cifar10_pixels": {"source": "cifar10", "n_clusters": 10},
     }
     del config["methods"]["dcec"]  # it lists mnist_test
@@ -213,11 +265,12 @@ def test_network_features_run_on_the_gpu_and_their_weights_have_their_own_rule(t
 
     assert result.returncode == 0, result.tail()
     prepare = {name: block for block in job_blocks(result.output) if "rule prepare_dataset:" in block
-               for name in ("cifar10_resnet50", "cifar10_pixels") if f"dataset={name}" in block}
-    assert "gpu=1" in prepare["cifar10_resnet50"] and "resources/models/resnet50/MANIFEST.json" in prepare[
-        "cifar10_resnet50"]
+               for name in ("cifar10_resnet50", "cifar10_vgg16", "cifar10_pixels") if f"dataset={name}" in block}
+    for name in ("resnet50", "vgg16"):
+        assert "gpu=1" in prepare[f"cifar10_{name}"]
+        assert f"resources/models/{name}/MANIFEST.json" in prepare[f"cifar10_{name}"]
+        assert job("download_model", model=name) in parse_dry_run(result.output).jobs
     assert "gpu=0" in prepare["cifar10_pixels"] and "resources/models" not in prepare["cifar10_pixels"]
     plan = parse_dry_run(result.output)
-    assert job("download_model", model="resnet50") in plan.jobs
     assert job("download_dataset", source="cifar10") in plan.jobs  # one download for both datasets
     assert len(plan.of_rule("download_dataset")) == 1

@@ -44,6 +44,7 @@ def sweep_config():
         "hdbscan-raw": {"algorithm": "hdbscan", "features": "raw"},
     }
     config["selection"] = {"space": "ae", "criterion": "silhouette"}
+    config["leaderboard"] = {"reference": "dec"}  # a swept method: compared at its label-free choice
     config["tracking"] = {"enabled": False}
     return config
 
@@ -110,6 +111,7 @@ def test_the_label_free_choice_is_reported_beside_the_label_best_and_ranked_alon
     assert sorted(got) == sorted(expected)
     board = (sweep_run / "results/tables/leaderboard.md").read_text()
     assert "| dec (label-free) |" in board and "| n2d (label-free) |" in board and "dec--" not in board
+    assert "### ACC: against dec (label-free)" in board
     assert set(runs["method"]) == {*DEC, *N2D, "kmeans-raw", "hdbscan-raw"}  # the summary keeps every setting
 
 

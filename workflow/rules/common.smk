@@ -12,7 +12,7 @@ from deepclust import data as data_registry
 from deepclust import methods as method_registry
 from deepclust.methods import plugins
 from deepclust import paper
-from deepclust import sweeps
+from deepclust import selection, sweeps
 from deepclust.provenance import canonical, code_fingerprint
 from deepclust.tracking import tracking_uri
 
@@ -148,6 +148,7 @@ def check_config():
     check_elbow_k()
     check_sweeps()
     check_selection()
+    check_leaderboard_reference()
     if config["paper_results"]:
         check_paper_results(config["paper_results"])
     for method, spec in METHODS.items():
@@ -294,6 +295,34 @@ def check_selection():
         fail(
             "selection.criterion: stability compares the seeds' partitions; it needs 2 or more seeds"
         )
+
+
+def check_leaderboard_reference():
+    """A reference the user named must be a method: a typo would silently drop its pairwise table."""
+    reference = config["leaderboard"]["reference"]
+    default = subschema(subschema(SCHEMA_TREE, "leaderboard"), "reference")["default"]
+    if reference in config["methods"] or reference == default:
+        return
+    setting = (
+        f" (a setting of the swept method {SWEEP.method_of(reference)!r}: name the method)"
+        if (reference in SWEEP.settings)
+        else ""
+    )
+    fail(
+        f"leaderboard.reference: {reference!r} is not a method in 'methods' ({', '.join(config['methods'])})"
+        + setting
+    )
+
+
+def leaderboard_reference():
+    """The name the reference has in the leaderboard's runs: a swept method appears there at its
+    label-free choice, as "<id> (label-free)"."""
+    reference = config["leaderboard"]["reference"]
+    return (
+        selection.LABEL_FREE.format(method=reference)
+        if reference in SWEEP.swept
+        else reference
+    )
 
 
 def check_space(method, space):
@@ -768,6 +797,23 @@ def dataset_input(wildcards):
     return inputs
 
 
+def preparation_settings(dataset):
+    """The settings that make a dataset's prepared data (k_range only says where n_clusters: auto
+    looks for k; it changes no data)."""
+    settings = config["datasets"][dataset]
+    return sorted_settings(
+        {
+            **{key: value for key, value in settings.items() if key != "k_range"},
+            "features": dataset_features(dataset),
+        }
+    )
+
+
+def has_words(dataset):
+    """Whether a dataset is documents whose words the cluster-terms table can name."""
+    return data_registry.source(source_name(dataset)).text
+
+
 def uses_network_features(dataset):
     return (
         dataset_features(dataset)
@@ -874,6 +920,11 @@ def rule_name(prefix, dataset):
 def result_outputs():
     """The tables and figures: what rule all asks for besides the run folders and the MLflow sync."""
     outputs = [f"{TABLES}/summary.csv", f"{TABLES}/summary.md", *figure_files()]
+    outputs += [
+        f"{TABLES}/{dataset}_cluster_terms.md"
+        for dataset in DATASETS
+        if has_words(dataset)
+    ]
     outputs += [f"{TABLES}/leaderboard.{ext}" for ext in ("md", "csv", "tex")]
     outputs.append(f"{RESULTS}/figures/critical_difference.png")
     if config["paper_results"]:

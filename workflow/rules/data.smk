@@ -15,7 +15,7 @@ rule download_dataset:
         "../scripts/download.py"
 
 
-# pretrained weights of network features (ResNet-50): fetched apart from the GPU job that uses
+# pretrained weights of network features (ResNet-50, VGG-16): fetched apart from the GPU job that uses
 # them, so that a compute node without network needs only the files already under resources/
 rule download_model:
     output:
@@ -41,7 +41,7 @@ rule prepare_dataset:
         f"{LOGS}/prepare_dataset/{{dataset}}.log",
     conda:
         "../../envs/deepclust.yaml"
-    # network features (ResNet-50, MiniLM) run on the training device
+    # network features (ResNet-50, VGG-16, MiniLM) run on the training device
     threads: preparation_threads
     resources:
         gpu=lambda wildcards: (
@@ -49,17 +49,7 @@ rule prepare_dataset:
         ),
     params:
         source=lambda wildcards: source_name(wildcards.dataset),
-        # k_range only says where n_clusters: auto looks for k; it changes no data
-        settings=lambda wildcards: sorted_settings(
-            {
-                **{
-                    key: value
-                    for key, value in config["datasets"][wildcards.dataset].items()
-                    if key != "k_range"
-                },
-                "features": dataset_features(wildcards.dataset),
-            }
-        ),
+        settings=lambda wildcards: preparation_settings(wildcards.dataset),
         # only network features depend on the device (float rounding)
         device=lambda wildcards: (
             config["device"] if uses_network_features(wildcards.dataset) else "any"

@@ -67,7 +67,7 @@ rule leaderboard:
     conda:
         "../../envs/deepclust.yaml"
     params:
-        reference=config["leaderboard"]["reference"],
+        reference=leaderboard_reference(),
         code=fingerprint("leaderboard.py"),
     script:
         "../scripts/leaderboard.py"

@@ -195,6 +195,40 @@ rule figure_centres:
         "../scripts/figure_centres.py"
 
 
+rule cluster_terms:
+    input:
+        download=lambda wildcards: DOWNLOAD.format(
+            source=source_name(wildcards.dataset)
+        ),
+        labels=lambda wildcards: run_files(
+            "labels.npy", [wildcards.dataset], seeds=[FIGURE_SEED]
+        ),
+        k=k_input,
+    output:
+        report(
+            f"{TABLES}/{{dataset}}_cluster_terms.md",
+            caption="../report/cluster_terms.rst",
+            category="Clusters",
+            subcategory="{dataset}",
+        ),
+    log:
+        f"{LOGS}/figures/{{dataset}}/cluster_terms.log",
+    conda:
+        "../../envs/deepclust.yaml"
+    params:
+        source=lambda wildcards: source_name(wildcards.dataset),
+        settings=lambda wildcards: preparation_settings(wildcards.dataset),
+        methods=lambda wildcards: methods_on(wildcards.dataset),
+        n_clusters=n_clusters,
+        seed=FIGURE_SEED,
+        code=lambda wildcards: fingerprint(
+            "cluster_terms.py",
+            data_registry.SOURCES[source_name(wildcards.dataset)].split(":")[0],
+        ),
+    script:
+        "../scripts/cluster_terms.py"
+
+
 rule figure_elbow:
     input:
         data=DATA,

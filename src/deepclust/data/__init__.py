@@ -36,6 +36,8 @@ class Source:
     models: dict = field(default_factory=dict)
     # pixel features have an image_shape (conv autoencoders need it)
     image: bool = False
+    # documents: the cluster-terms table reads their TF-IDF (features tfidf, whatever the dataset's)
+    text: bool = False
     description: str = ""
 
 
@@ -57,8 +59,8 @@ SOURCES = {
 
 
 # pretrained weights, fetched into <models>/<name>/ (the folder the caller gives ``read`` as
-# ``models``): name -> zero-argument callable returning a remote.Remote
-MODELS = {"resnet50": "deepclust.data.pretrained:weights_remote"}
+# ``models``): name -> callable taking the name, returning a remote.Remote
+MODELS = {"resnet50": "deepclust.data.pretrained:weights_remote", "vgg16": "deepclust.data.pretrained:weights_remote"}
 
 
 def _resolve(reference: str):
@@ -87,7 +89,7 @@ def download_model(name: str, directory, mirror=None, **fetch_options) -> list[P
 
     if name not in MODELS:
         raise ValueError(f"unknown pretrained model {name!r}; valid: {', '.join(MODELS)}")
-    return [fetch(_resolve(MODELS[name])(), directory, mirror, **fetch_options)]
+    return [fetch(_resolve(MODELS[name])(name), directory, mirror, **fetch_options)]
 
 
 def load(name: str, settings: dict | None = None, directory=None, preprocess: str = "auto",

@@ -8,8 +8,8 @@ hard-coded MD5s (download already verified every file, and test files cannot mat
 extract whole archives to disk (STL-10's holds 2.6 GB of unlabeled images that are not used).
 
 Pixels come back as uint8 rows flattened in C, H, W order with ``max_value`` 255, train split
-first, then test. CIFAR-10 and STL-10 can instead give ResNet-50 features (``features: resnet50``,
-see deepclust.data.pretrained).
+first, then test. CIFAR-10 and STL-10 can instead give ImageNet features (``features: resnet50``
+or ``vgg16``, see deepclust.data.pretrained).
 """
 
 import bz2
@@ -131,13 +131,14 @@ def read_stl10(directory, settings, device="cpu", mirror=None, models=None, **_)
 
 def _result(images, labels, settings, device, mirror, models):
     """(X, y, meta) of uint8 images (n, C, H, W): flattened pixels, or their pretrained features."""
-    if settings.get("features", "raw") == "resnet50":
-        from deepclust.data.pretrained import resnet50_features
+    features = settings.get("features", "raw")
+    if features != "raw":  # an ImageNet network's (the registry checked it is one the source offers)
+        from deepclust.data.pretrained import network_features
 
         if models is None:
-            raise ValueError("features 'resnet50' need the folder of the pretrained weights: give models=")
-        features, meta = resnet50_features(images, models, device=device, mirror=mirror)
-        return features, labels, meta
+            raise ValueError(f"features {features!r} need the folder of the pretrained weights: give models=")
+        X, meta = network_features(images, features, models, device=device, mirror=mirror)
+        return X, labels, meta
     return images.reshape(len(images), -1), labels, {"image_shape": list(images.shape[1:]), "max_value": 255.0}
 
 
@@ -253,8 +254,8 @@ def _checked_labels(labels: np.ndarray, where) -> np.ndarray:
     return labels
 
 
-_PRETRAINED = dict(features=("raw", "resnet50"), network_features=frozenset({"resnet50"}),
-                   models={"resnet50": "resnet50"}, image=True)
+_PRETRAINED = dict(features=("raw", "resnet50", "vgg16"), network_features=frozenset({"resnet50", "vgg16"}),
+                   models={"resnet50": "resnet50", "vgg16": "vgg16"}, image=True)
 
 MNIST = Source(read=read_idx, remotes=partial(_idx_remotes, "MNIST", ("train", "t10k")), image=True,
                description="MNIST handwritten digits, train+test: 70,000 28x28 (as DEC, IDEC and DCN use it)")
@@ -272,6 +273,6 @@ KMNIST_TEST = Source(read=partial(read_idx, splits=("t10k",)), remotes=partial(_
 USPS = Source(read=read_usps, remotes=_usps_remotes, image=True,
               description="USPS handwritten digits, train+test: 9,298 16x16")
 CIFAR10 = Source(read=read_cifar10, remotes=partial(_archive_remote, "CIFAR10"), **_PRETRAINED,
-                 description="CIFAR-10 objects, train+test: 60,000 3x32x32; features raw or resnet50")
+                 description="CIFAR-10 objects, train+test: 60,000 3x32x32; features raw, resnet50 or vgg16")
 STL10 = Source(read=read_stl10, remotes=partial(_archive_remote, "STL10"), **_PRETRAINED,
-               description="STL-10 labelled objects, train+test: 13,000 3x96x96; features raw or resnet50")
+               description="STL-10 labelled objects, train+test: 13,000 3x96x96; features raw, resnet50 or vgg16")
