@@ -3,10 +3,11 @@
 import copy
 import csv
 import json
+import shutil
 
 import pytest
 import yaml
-from conftest import METHODS, NOTHING_TO_BE_DONE, copy_workflow, parse_dry_run, run_snakemake, tiny_config
+from conftest import METHODS, NOTHING_TO_BE_DONE, REPO, copy_workflow, parse_dry_run, run_snakemake, tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -25,20 +26,32 @@ def test_configfile_replaces_the_default_methods(tmp_path):
     assert methods == set(METHODS), result.tail()
 
 
+def shipped_config(name):
+    """config/<name>.yaml, or a study's config (studies/<study>/study.yaml) given by that path."""
+    return f"{name}.yaml" if "/" in name else f"config/{name}.yaml"
+
+
 @pytest.mark.parametrize("names", [["mnist"], ["paper"], ["paper_cpu"], ["paper_cpu", "paper_adam_ae"],
                                    ["paper", "jule_outliers"], ["paper", "vade_latent_scale"], ["benchmark"],
-                                   ["benchmark", "benchmark_offline"], ["benchmark_gpu"]])
+                                   ["benchmark", "benchmark_offline"], ["benchmark_gpu"],
+                                   ["studies/metric_losses/study"], ["studies/text_features/study"]],
+                         ids=lambda names: "+".join(name.split("/")[1] if "/" in name else name for name in names))
 def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, names):
-    """config/mnist.yaml, paper.yaml, paper_cpu.yaml, the benchmark suites and the overlays (Adam
-    pretraining, JULE's outlier remedy, VaDE's latent scale, the offline datasets) stay valid: a dry
-    run plans one run per method x dataset x seed they list, the leaderboard and, where set, the paper
-    table (a GPU is not needed to plan), all in the config's own results folder."""
+    """config/mnist.yaml, paper.yaml, paper_cpu.yaml, the benchmark suites, the overlays (Adam
+    pretraining, JULE's outlier remedy, VaDE's latent scale, the offline datasets) and the studies'
+    configs stay valid: a dry run plans one run per method x dataset x seed they list, the
+    leaderboard and, where set, the paper table (a GPU is not needed to plan), all in the config's
+    own results folder."""
     workdir = copy_workflow(tmp_path / "wf")
-    configs = [yaml.safe_load((workdir / "config" / f"{name}.yaml").read_text()) for name in names]
+    for name in names:
+        if not (workdir / shipped_config(name)).exists():  # a study's: studies/ is not part of the workflow
+            (workdir / shipped_config(name)).parent.mkdir(parents=True)
+            shutil.copy(REPO / shipped_config(name), workdir / shipped_config(name))
+    configs = [yaml.safe_load((workdir / shipped_config(name)).read_text()) for name in names]
     shipped = configs[0]
     methods = {method: spec for config in configs for method, spec in config.get("methods", {}).items()}
 
-    result = run_snakemake(workdir, "-n", "--configfile", *[f"config/{name}.yaml" for name in names])
+    result = run_snakemake(workdir, "-n", "--configfile", *[shipped_config(name) for name in names])
 
     assert result.returncode == 0, result.tail()
     planned = parse_dry_run(result.output)
