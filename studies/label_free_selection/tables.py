@@ -1,4 +1,4 @@
-"""The label-free selection study's tables, from its record: what each criterion gives up against
+"""The label-free selection study's tables, from its records (one per dataset): what each criterion gives up against
 the label-best setting, which settings they chose, and the wall time (deepclust.selection computes
 the choices, as the workflow's sensitivity rule does)."""
 
@@ -13,13 +13,19 @@ CRITERIA = {"silhouette": "silhouette", "davies_bouldin": "Davies–Bouldin", "c
 NAMES = {"dec": "DEC", "idec": "IDEC", "dcn": "DCN", "n2d": "N2D"}
 
 
-def _latest(records: dict) -> tuple[dict, str]:
-    name = sorted(records)[-1]
-    return records[name], provenance(records[name], f"studies/label_free_selection/records/{name}.json")
+def _combined(records: dict) -> tuple[pd.DataFrame, dict, str]:
+    """Every record's runs together (one record per dataset), the params they share and where they
+    come from."""
+    runs = pd.concat([pd.DataFrame(record["runs"]) for record in records.values()], ignore_index=True)
+    params = {key: {k: v for record in records.values() for k, v in record["params"][key].items()}
+              for key in ("values", "paper_settings")}
+    sources = " ".join(provenance(record, f"studies/label_free_selection/records/{name}.json")
+                       for name, record in sorted(records.items()))
+    return runs, params, sources
 
 
-def _choices(record: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
-    settings = selection.per_setting(pd.DataFrame(record["runs"]))
+def _choices(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    settings = selection.per_setting(runs)
     return settings, selection.select(settings)
 
 
@@ -32,9 +38,9 @@ def given_up(records: dict) -> str:
     each criterion's choice gives up against the label-best (points)."""
     if not records:
         return NOT_RUN
-    record, source = _latest(records)
-    settings, choices = _choices(record)
-    table = selection.sensitivity_table(settings, record["params"]["values"], record["params"]["paper_settings"])
+    runs, params, source = _combined(records)
+    settings, choices = _choices(runs)
+    table = selection.sensitivity_table(settings, params["values"], params["paper_settings"])
     rows = []
     for (dataset, method), part in choices.groupby(["dataset", "method"], sort=False):
         mine = table[(table["dataset"] == dataset) & (table["method"] == method)]
@@ -50,7 +56,7 @@ def given_up(records: dict) -> str:
     text = markdown_table(["Dataset", "Method", "Settings", "Label-best ACC", "Worst setting's ACC",
                            "Paper setting's ACC", *(f"Given up: {name}" for name in CRITERIA.values())], rows,
                           "---|---" + "|---:" * 8)
-    seeds = len(record["params"]["seeds"])
+    seeds = runs["seed"].nunique()
     return (f"{text}\n\nACC in percent, mean over {seeds} seeds; given up: the label-best setting's mean ACC minus "
             f"the mean ACC of the setting the criterion picks without labels, in points (0: it found the "
             f"label-best). {source}")
@@ -60,8 +66,8 @@ def chosen(records: dict) -> str:
     """The settings: label-best, and each criterion's choice."""
     if not records:
         return NOT_RUN
-    record, source = _latest(records)
-    _, choices = _choices(record)
+    runs, _, source = _combined(records)
+    _, choices = _choices(runs)
     rows = []
     for (dataset, method), part in choices.groupby(["dataset", "method"], sort=False):
         part = part.set_index("criterion")
@@ -74,10 +80,13 @@ def chosen(records: dict) -> str:
 def wall_time(records: dict) -> str:
     if not records:
         return NOT_RUN
-    record, source = _latest(records)
-    runs = pd.DataFrame(record["runs"])
-    wall = record["summary"]["wall_seconds"] / 60
-    return (f"{len(runs)} runs ({runs['setting'].nunique()} settings × {len(record['params']['seeds'])} seeds on "
-            f"{', '.join(runs['dataset'].unique())}) in {wall:.0f} min"
-            + (" (continued after a stop)" if record["summary"]["resumed"] else "")
-            + f" on {record['params']['cores']} cores. {source}")
+    lines = []
+    for name, record in sorted(records.items()):
+        runs = pd.DataFrame(record["runs"])
+        wall = record["summary"]["wall_seconds"] / 60
+        lines.append(f"{', '.join(runs['dataset'].unique())}: {len(runs)} runs ({runs['setting'].nunique()} settings × "
+                     f"{len(record['params']['seeds'])} seeds) in {wall:.0f} min"
+                     + (" (continued after a stop)" if record["summary"]["resumed"] else "")
+                     + f" on {record['params']['cores']} cores. "
+                     + provenance(record, f"studies/label_free_selection/records/{name}.json"))
+    return "\n\n".join(lines)
