@@ -40,3 +40,20 @@ def board(records: dict) -> str:
     page = "\n".join(f"#{line}" if line.startswith("#") else line for line in page.splitlines())
     return page.replace("`critical_difference.png`", "the diagram above") + "\n\n" + \
         provenance(record, f"studies/field_study/records/{name}.json")
+
+
+def headline(records: dict) -> str:
+    """One paragraph for the README: what the latest suite ran, in how long, and its ACC ranking."""
+    if not records:
+        return NOT_RUN
+    name, record = _latest(records)
+    runs = pd.DataFrame(record["runs"])
+    acc = leaderboard.build(runs)["metrics"]["acc"]
+    ranks = ", ".join(f"{method} {rank:.1f}" for method, rank in acc["ranks"].items())
+    test = acc["friedman"]
+    friedman = f"; Friedman test p = {test['p_value']:.3f}" if test is not None else ""
+    return (f"Last run offline on a 2-core CPU: {len(runs)} runs ({runs['dataset'].nunique()} datasets, "
+            f"{runs['method'].nunique()} methods, {runs['seed'].nunique()} seeds) in "
+            f"{record['summary']['wall_seconds'] / 60:.0f} min. Mean rank by ACC (1 = best) over the methods "
+            f"that ran on every dataset: {ranks}{friedman}. "
+            + provenance(record, f"studies/field_study/records/{name}.json"))
