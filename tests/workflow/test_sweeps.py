@@ -2,7 +2,8 @@
 params) and over N2D's UMAP neighbours, with two seeds, on digits and on a copy of digits whose k is
 unknown. The run writes the sensitivity and selection tables and figures and the leaderboard at the
 label-free choice; `n_clusters: auto` chooses a plausible k that every method takes; adding a value
-reruns only its runs; a grid over a net pretrains once per value."""
+reruns only its runs; a grid over a net pretrains once per value; the default criterion, stability,
+has the silhouette stand in for it with one seed."""
 
 import json
 import re
@@ -152,6 +153,37 @@ def test_adding_a_value_runs_only_its_settings(sweep_copy):
                                                    for d in DATASETS}
     assert not {"pretrain_autoencoder", "umap_setting_features", "select_k", "prepare_dataset"} & planned.rules
     assert not any(rule.startswith("cluster_baselines") for rule in planned.rules), result.tail(200)
+
+
+def test_the_default_criterion_is_stability_and_changing_it_retrains_nothing(sweep_copy):
+    config = read_config(sweep_copy)
+    del config["selection"]["criterion"]  # silhouette before
+    write_config(sweep_copy, config)
+
+    plan = run_snakemake(sweep_copy, "-n")
+    result = run_snakemake(sweep_copy, timeout=600)
+
+    assert plan.returncode == 0 and result.returncode == 0, result.tail(100)
+    assert "sensitivity" in parse_dry_run(plan.output).rules
+    assert not {"cluster_deep", "pretrain_autoencoder", "selection_scores"} & parse_dry_run(plan.output).rules
+    assert "**stability**" in (sweep_copy / "results/tables/selection.md").read_text()
+
+
+def test_one_seed_without_a_criterion_chooses_by_the_silhouette(tmp_path):
+    """Stability, the default, needs two seeds: with one the silhouette stands in for it, while a
+    criterion the user chose stays (and stability is refused: the bad-config tests)."""
+    workdir = copy_workflow(tmp_path / "wf")
+    config = tiny_config()
+    config["seeds"] = [0]
+    config["methods"] = {"dec": {**config["methods"]["dec"], "grid": {"lr": [0.1, 0.01]}},
+                         "kmeans-raw": config["methods"]["kmeans-raw"]}
+    config["tracking"] = {"enabled": False}
+    write_config(workdir, config)
+
+    result = run_snakemake(workdir, "results/tables/selection.md", timeout=600)
+
+    assert result.returncode == 0, result.tail(100)
+    assert "**silhouette**" in (workdir / "results/tables/selection.md").read_text()
 
 
 def test_a_k_range_that_keeps_k_reruns_no_method(sweep_copy):

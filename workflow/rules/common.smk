@@ -67,6 +67,8 @@ def typed_overrides(config, overrides, schema):
 
 SCHEMA_TREE = yaml.safe_load(SCHEMA.read_text())
 typed_overrides(config, workflow.config_settings.config, SCHEMA_TREE)
+# before the schema fills in defaults: whether the user chose the label-free criterion
+CRITERION_GIVEN = "criterion" in (config.get("selection") or {})
 validate(config, schema=str(SCHEMA))
 
 
@@ -111,6 +113,9 @@ DATASETS = [
     d for d in config["datasets"] if d in (config["run_datasets"] or config["datasets"])
 ]
 SEEDS = config["seeds"]
+# the default criterion, stability, compares seeds: with one seed the silhouette stands in for it
+if not CRITERION_GIVEN and len(SEEDS) < 2:
+    config["selection"]["criterion"] = "silhouette"
 FIGURE_SEED = SEEDS[0]
 PROJECTIONS = config["figures"]["projection"]
 # grids expanded (deepclust.sweeps): each setting of a swept method or net is a method or net of
