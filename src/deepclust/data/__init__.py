@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from deepclust.data import preprocessing
+from deepclust.data import preprocessing, pretrained
 
 
 @dataclass(frozen=True)
@@ -59,8 +59,8 @@ SOURCES = {
 
 
 # pretrained weights, fetched into <models>/<name>/ (the folder the caller gives ``read`` as
-# ``models``): name -> callable taking the name, returning a remote.Remote
-MODELS = {"resnet50": "deepclust.data.pretrained:weights_remote", "vgg16": "deepclust.data.pretrained:weights_remote"}
+# ``models``): the ImageNet networks of deepclust.data.pretrained
+MODELS = tuple(pretrained.NETWORKS)
 
 
 def _resolve(reference: str):
@@ -89,7 +89,7 @@ def download_model(name: str, directory, mirror=None, **fetch_options) -> list[P
 
     if name not in MODELS:
         raise ValueError(f"unknown pretrained model {name!r}; valid: {', '.join(MODELS)}")
-    return [fetch(_resolve(MODELS[name])(name), directory, mirror, **fetch_options)]
+    return [fetch(pretrained.weights_remote(name), directory, mirror, **fetch_options)]
 
 
 def load(name: str, settings: dict | None = None, directory=None, preprocess: str = "auto",

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from deepclust.data import Source
+from deepclust.data.pretrained import NETWORKS, network_features
 
 N_CLASSES = 10
 # a decompressor's ways of saying that its input is truncated or corrupted
@@ -133,8 +134,6 @@ def _result(images, labels, settings, device, mirror, models):
     """(X, y, meta) of uint8 images (n, C, H, W): flattened pixels, or their pretrained features."""
     features = settings.get("features", "raw")
     if features != "raw":  # an ImageNet network's (the registry checked it is one the source offers)
-        from deepclust.data.pretrained import network_features
-
         if models is None:
             raise ValueError(f"features {features!r} need the folder of the pretrained weights: give models=")
         X, meta = network_features(images, features, models, device=device, mirror=mirror)
@@ -254,8 +253,8 @@ def _checked_labels(labels: np.ndarray, where) -> np.ndarray:
     return labels
 
 
-_PRETRAINED = dict(features=("raw", "resnet50", "vgg16"), network_features=frozenset({"resnet50", "vgg16"}),
-                   models={"resnet50": "resnet50", "vgg16": "vgg16"}, image=True)
+_PRETRAINED = dict(features=("raw", *NETWORKS), network_features=frozenset(NETWORKS),
+                   models={name: name for name in NETWORKS}, image=True)
 
 MNIST = Source(read=read_idx, remotes=partial(_idx_remotes, "MNIST", ("train", "t10k")), image=True,
                description="MNIST handwritten digits, train+test: 70,000 28x28 (as DEC, IDEC and DCN use it)")
