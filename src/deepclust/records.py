@@ -99,6 +99,20 @@ def provenance(record: dict, name: str) -> str:
     return f"<sub>Record `{name}`: {command}, {record['machine']}, {record['date']}, commit {record['commit'][:10]}.</sub>"
 
 
+def latest(records: dict) -> tuple[str, dict]:
+    """(file stem, record) of the last of a study's records ({file stem: record}) by name."""
+    name = max(records)
+    return name, records[name]
+
+
+def acc_nmi_cells(runs) -> list[str]:
+    """ACC and NMI of some runs (rows with ``acc`` and ``nmi``) in percent, "mean ± std" over them,
+    or dashes where there are none."""
+    if not len(runs):
+        return ["–", "–"]
+    return [mean_std(runs["acc"], 100, 1), mean_std(runs["nmi"], 100, 1)]
+
+
 def markdown_table(header: list, rows: list, align: str | None = None) -> str:
     """A markdown table; ``align`` defaults to the first column left, the others right."""
     align = align or "|".join(["---"] + ["---:"] * (len(header) - 1))

@@ -3,15 +3,10 @@
 import pandas as pd
 
 from deepclust import leaderboard
-from deepclust.records import markdown_table, provenance
+from deepclust.records import latest, markdown_table, provenance
 
 
 NOT_RUN = "Not run yet: `run_suite.py` writes the record this part is generated from."
-
-
-def _latest(records: dict) -> tuple[str, dict]:
-    name = sorted(records)[-1]
-    return name, records[name]
 
 
 def wall_time(records: dict) -> str:
@@ -24,7 +19,7 @@ def wall_time(records: dict) -> str:
                      runs["method"].nunique(), len(record["params"]["seeds"]), len(runs),
                      f"{record['summary']['wall_seconds'] / 60:.0f} min"
                      + (" (continued after a stop)" if record["summary"]["resumed"] else ""), record["machine"]])
-    name, record = _latest(records)
+    name, record = latest(records)
     return markdown_table(["Configs", "Datasets", "Methods", "Seeds", "Runs", "Wall time", "Machine"], rows,
                           "---|---:|---:|---:|---:|---:|---") + "\n\n" + \
         provenance(record, f"studies/field_study/records/{name}.json")
@@ -34,7 +29,7 @@ def board(records: dict) -> str:
     """The leaderboard of the latest record (deepclust.leaderboard), its headings one level down."""
     if not records:
         return NOT_RUN
-    name, record = _latest(records)
+    name, record = latest(records)
     page = leaderboard.markdown(leaderboard.build(pd.DataFrame(record["runs"])))
     page = page.split("\n", 2)[2]  # without its title
     page = "\n".join(f"#{line}" if line.startswith("#") else line for line in page.splitlines())
@@ -46,7 +41,7 @@ def headline(records: dict) -> str:
     """One paragraph for the README: what the latest suite ran, in how long, and its ACC ranking."""
     if not records:
         return NOT_RUN
-    name, record = _latest(records)
+    name, record = latest(records)
     runs = pd.DataFrame(record["runs"])
     acc = leaderboard.build(runs)["metrics"]["acc"]
     ranks = ", ".join(f"{method} {rank:.1f}" for method, rank in acc["ranks"].items())

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from deepclust.records import markdown_table, mean_std, provenance
+from deepclust.records import acc_nmi_cells, latest, markdown_table, provenance
 
 NOT_RUN = "Not run yet: `run_suite.py` writes the record this part is generated from."
 # method id in study.yaml -> how the table names it
@@ -16,8 +16,7 @@ def comparison(records: dict) -> str:
     time of a run."""
     if not records:
         return NOT_RUN
-    name = sorted(records)[-1]
-    record = records[name]
+    name, record = latest(records)
     runs = pd.DataFrame(record["runs"])
     datasets = sorted(runs["dataset"].unique())
     rows = []
@@ -25,8 +24,7 @@ def comparison(records: dict) -> str:
         mine = runs[runs["method"] == method]
         cells = [label]
         for dataset in datasets:
-            of = mine[mine["dataset"] == dataset]
-            cells += [mean_std(of["acc"], 100, 1), mean_std(of["nmi"], 100, 1)] if len(of) else ["–", "–"]
+            cells += acc_nmi_cells(mine[mine["dataset"] == dataset])
         cells.append(f"{mine['seconds'].mean():.0f}" if len(mine) else "–")
         rows.append(cells)
     header = ["Loss", *[f"{d} {m}" for d in datasets for m in ("ACC", "NMI")], "Time per run (s)"]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from deepclust.records import load, markdown_table, mean_std, provenance
+from deepclust.records import acc_nmi_cells, latest, load, markdown_table, provenance
 
 FIELD_STUDY = "studies/field_study/records/cpu_offline.json"
 
@@ -20,16 +20,15 @@ def comparison(records: dict) -> str:
     """A row per feature space, ACC and NMI (percent, mean ± std over seeds) per method."""
     if not records:
         return NOT_RUN
-    name = sorted(records)[-1]
-    record, field_study = records[name], load(Path(__file__).resolve().parents[2] / FIELD_STUDY)
+    name, record = latest(records)
+    field_study = load(Path(__file__).resolve().parents[2] / FIELD_STUDY)
     minilm = pd.DataFrame(field_study["runs"])
     runs = pd.concat([pd.DataFrame(record["runs"]), minilm[minilm["dataset"] == "newsgroups_minilm"]])
     rows = []
     for dataset, label in SPACES.items():
         cells = [label]
         for method in METHODS:
-            of = runs[(runs["dataset"] == dataset) & (runs["method"] == method)]
-            cells += [mean_std(of["acc"], 100, 1), mean_std(of["nmi"], 100, 1)] if len(of) else ["–", "–"]
+            cells += acc_nmi_cells(runs[(runs["dataset"] == dataset) & (runs["method"] == method)])
         rows.append(cells)
     header = ["Features", *[f"{label} {m}" for label in METHODS.values() for m in ("ACC", "NMI")]]
     # the TF-IDF runs repeat the field study's (same settings and seeds): a check that the rows compare
