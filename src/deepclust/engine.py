@@ -215,7 +215,8 @@ def set_deterministic(on: bool) -> None:
             raise RuntimeError("set_deterministic(True) must come before CUDA starts: cuBLAS reads "
                                "CUBLAS_WORKSPACE_CONFIG when it starts")
         os.environ["CUBLAS_WORKSPACE_CONFIG"] = ":4096:8"
-    torch.use_deterministic_algorithms(on)
+    if on != torch.are_deterministic_algorithms_enabled():  # the call imports torch's compiler (~1.5 s)
+        torch.use_deterministic_algorithms(on)
     torch.backends.cudnn.deterministic = on
 
 

@@ -226,3 +226,12 @@ def test_every_deep_method_trains_under_bf16_autocast(name, deep_case, dtypes_se
     assert estimator.labels_.shape == (len(X),)  # and no DivergenceError: the losses stayed finite
     if hasattr(estimator, "autoencoder_"):
         assert estimator.transform(X).dtype == np.float32
+
+
+def test_deterministic_off_leaves_torchs_compiler_unimported():
+    """The job scripts call set_deterministic(False) by default: it must not import torch's
+    compiler stack (torch._inductor, ~1.5 s of every training job's start-up) to change nothing."""
+    code = ("import sys; from deepclust import engine; engine.set_deterministic(False); "
+            "print('torch._inductor' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stderr
