@@ -15,6 +15,11 @@ other KEY is a dotted config key whose VALUE (YAML) an overlay sets over the con
         --variant mlflow_down tracking.live=true MLFLOW_TRACKING_URI=http://127.0.0.1:9
 writes bench/results/dag_walltime_tracking_off_mlflow_down.json (a DAG that fails, as a sync
 with the store down does, is timed too: its exit status is in the record).
+
+Code side by side: the setting ``commit=REF`` runs the workflow and the library of git revision REF
+(``git archive``; its src/ first on PYTHONPATH) instead of the checkout's, so a change is timed
+against the code before it in one invocation, and the record says whether both computed the same:
+    .venv/bin/python bench/dag_walltime.py --repeats 3 --variant before commit=HEAD~1 --variant after
 """
 
 import argparse
@@ -37,15 +42,19 @@ ROOT = Path(__file__).resolve().parents[1]
 KEPT = ("dataset", "method", "seed", "acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_harabasz",
         "n_clusters_found", "noise_fraction", "seconds")
 ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+WORKFLOW = ("Snakefile", "workflow", "config", "profiles", "envs")
 
 
-def split_settings(settings: list[str]) -> tuple[dict, dict]:
-    """``KEY=VALUE`` settings as (environment variables, config overlay)."""
-    env, overlay = {}, {}
+def split_settings(settings: list[str]) -> tuple[dict, dict, str | None]:
+    """``KEY=VALUE`` settings as (environment variables, config overlay, git revision or None)."""
+    env, overlay, commit = {}, {}, None
     for setting in settings:
         key, sep, value = setting.partition("=")
         if not sep or not key:
             raise SystemExit(f"--variant setting {setting!r}: expected KEY=VALUE")
+        if key == "commit":
+            commit = value
+            continue
         if ENV_NAME.fullmatch(key):
             env[key] = value
             continue
@@ -54,16 +63,36 @@ def split_settings(settings: list[str]) -> tuple[dict, dict]:
         for parent in parents:
             node = node.setdefault(parent, {})
         node[leaf] = yaml.safe_load(value)
-    return env, overlay
+    return env, overlay, commit
+
+
+def resolve_commit(ref: str) -> str:
+    """The full hash of ``ref``; a name git does not know stops the bench before any run."""
+    done = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"], cwd=ROOT,
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"--variant setting commit={ref}: not a git revision of {ROOT}")
+    return done.stdout.strip()
+
+
+def copy_code(dest: Path, commit: str | None) -> dict:
+    """The workflow (and for a commit its library) into ``dest``; the environment that makes the
+    jobs import that library."""
+    if commit is None:
+        for name in WORKFLOW:
+            source = ROOT / name
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, dest / name)
+        return {}
+    archive = subprocess.run(["git", "archive", commit, *WORKFLOW, "src"], cwd=ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return {"PYTHONPATH": str(dest / "src")}
 
 
 def one_run(configfile: str, settings: list[str] = ()) -> tuple[float, int, list[dict]]:
     """Seconds and exit status of one DAG from scratch, and its runs (runs.csv's rows)."""
-    env, overlay = split_settings(list(settings))
+    env, overlay, commit = split_settings(list(settings))
     with tempfile.TemporaryDirectory(prefix="deepclust-bench-") as tmp:
-        for name in ("Snakefile", "workflow", "config", "profiles", "envs"):
-            source = ROOT / name
-            (shutil.copytree if source.is_dir() else shutil.copy)(source, Path(tmp) / name)
+        env = {**copy_code(Path(tmp), commit and resolve_commit(commit)), **env}
         configfiles = [configfile]
         if overlay:
             (Path(tmp) / "bench_overlay.yaml").write_text(yaml.safe_dump(overlay))
@@ -84,6 +113,13 @@ def one_run(configfile: str, settings: list[str] = ()) -> tuple[float, int, list
         return seconds, done.returncode, runs[[c for c in KEPT if c in runs]].to_dict("records")
 
 
+def resolved(setting: str) -> str:
+    """A setting as the record keeps it: ``commit=REF`` with REF's full hash. A malformed setting
+    or an unknown revision stops the bench before the first run."""
+    _, _, commit = split_settings([setting])
+    return f"commit={resolve_commit(commit)}" if commit else setting
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
@@ -91,30 +127,32 @@ def main() -> None:
     parser.add_argument("--variant", nargs="+", action="append", metavar=("NAME", "KEY=VALUE"),
                         help="a setting to time side by side with the others (repeatable)")
     args = parser.parse_args()
-    variants = {name: settings for name, *settings in args.variant or [[None]]}
-    for settings in variants.values():
-        split_settings(settings)  # a malformed setting stops the bench before the first run
+    variants = {name: [resolved(setting) for setting in settings] for name, *settings in args.variant or [[None]]}
     names = list(variants)
-    runs = []
+    runs, last = [], {}
     for i in range(args.repeats):
         for name in names[i % len(names):] + names[:i % len(names)]:
-            seconds, returncode, results = one_run(args.configfile, variants[name])
+            seconds, returncode, last[name] = one_run(args.configfile, variants[name])
             runs.append({"repeat": i, "seconds": seconds} if name is None else
                         {"repeat": i, "variant": name, "seconds": seconds, "returncode": returncode})
             print(f"run {i + 1}{f' {name}' if name else ''}: {seconds:.1f} s (exit {returncode})", flush=True)
     medians = {name: statistics.median(r["seconds"] for r in runs if r.get("variant") == name) for name in names}
     if names == [None]:
-        runs[-1]["results"] = results
+        runs[-1]["results"] = last[None]
         out = ROOT / "bench" / "results" / "dag_walltime.json"
         records.write(out, what="the default DAG's wall time from scratch (after set-up), and its results",
                       params={"configfile": args.configfile, "cores": os.cpu_count()}, runs=runs, root=ROOT,
                       summary={"median_seconds": medians[None]})
     else:
+        for name in names:  # each variant's results, from its last repeat
+            next(r for r in reversed(runs) if r["variant"] == name)["results"] = last[name]
+        computed = [[{k: v for k, v in row.items() if k != "seconds"} for row in last[name]] for name in names]
         out = ROOT / "bench" / "results" / f"dag_walltime_{'_'.join(names)}.json"
         records.write(out, what=f"the DAG's wall time from scratch at {len(names)} settings, side by side: "
                                 + "; ".join(f"{n}: {' '.join(s) or 'as configured'}" for n, s in variants.items()),
                       params={"configfile": args.configfile, "cores": os.cpu_count(), "variants": variants},
-                      runs=runs, root=ROOT, summary={"median_seconds": medians})
+                      runs=runs, root=ROOT, summary={"median_seconds": medians,
+                                                     "same_results": all(c == computed[0] for c in computed)})
     print("; ".join(f"{name or 'median'}: {m:.1f} s" for name, m in medians.items()) + f"; wrote {out}")
 
 
