@@ -4,7 +4,8 @@ config there, run the venv's snakemake in it and read what it printed.
 Every test works on a copy (Snakefile, workflow/, config/, profiles/, envs/ and src/), never on
 the checkout: jobs import the copy's src/ (PYTHONPATH), so tests may edit library code freely.
 The one full run is shared by the whole session (``finished_workflow``). It starts in the
-background right after collection, and the tests that do not need it run first, meanwhile.
+background right after collection, and the tests that do not need it run first, meanwhile; so does
+the SLURM test's run, which mostly waits on SLURM (a module's ``start_in_background``).
 Tests that change something first copy the finished directory (results and .snakemake metadata
 included, modification times preserved) and change the copy.
 """
@@ -247,21 +248,40 @@ class BackgroundRun:
 
 
 _full_run: BackgroundRun | None = None
+_background_modules: list = []  # test modules whose start_in_background() ran
+
+
+def background_module(item):
+    """The test's module if it runs a fixture of its own in the background (it defines
+    ``start_in_background()`` and ``stop_background()``, as the SLURM test does), else None."""
+    module = getattr(item, "module", None)
+    return module if hasattr(module, "start_in_background") else None
+
+
+def in_background(item) -> bool:
+    """A test that waits on a background run: the full run or its module's own."""
+    return "finished_workflow" in getattr(item, "fixturenames", ()) or background_module(item) is not None
 
 
 def pytest_collection_modifyitems(items):
-    """Tests that need the full run last (stable otherwise), so the others overlap with it."""
-    items.sort(key=lambda item: "finished_workflow" in getattr(item, "fixturenames", ()))
+    """Tests that wait on a background run last (stable otherwise), so the others overlap with it."""
+    items.sort(key=in_background)
 
 
 def pytest_collection_finish(session):
     global _full_run
-    needed = any("finished_workflow" in getattr(item, "fixturenames", ()) for item in session.items)
-    if needed and not session.config.option.collectonly:
+    if session.config.option.collectonly:
+        return
+    if any("finished_workflow" in getattr(item, "fixturenames", ()) for item in session.items):
         _full_run = BackgroundRun()
+    for module in dict.fromkeys(filter(None, map(background_module, session.items))):
+        module.start_in_background()
+        _background_modules.append(module)
 
 
 def pytest_sessionfinish(session, exitstatus):
+    for module in _background_modules:
+        module.stop_background()
     if _full_run is not None:
         _full_run.stop()
         if exitstatus == 0:

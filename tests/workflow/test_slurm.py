@@ -4,9 +4,11 @@ profiles/slurm unchanged, one gpu-tagged training job included. Needs root and a
 with the reason elsewhere. Every snakemake call is bounded by a hard timeout (a SLURM status
 loop that never ends cannot hang the suite)."""
 
+import concurrent.futures
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -42,26 +44,20 @@ def why_not():
     return None
 
 
-@pytest.fixture(scope="module")
-def slurm():
+def bring_up_and_run() -> tuple:
+    """SLURM brought up and the small config run through profiles/slurm: ("ok", workdir, output),
+    ("skip", reason) or ("fail", message)."""
     reason = why_not()
     if reason:
-        pytest.skip(reason)
-    env = {**os.environ, "STATE": STATE, "NGPU": "2"}
+        return "skip", reason
     try:
-        up = subprocess.run(["bash", str(HERE / "bringup.sh")], env=env, capture_output=True, text=True, timeout=600)
+        up = subprocess.run(["bash", str(HERE / "bringup.sh")], env=slurm_state_env(), capture_output=True,
+                            text=True, timeout=600)
     except subprocess.TimeoutExpired:
-        pytest.fail("SLURM bring-up ran over 600 s")
+        return "fail", "SLURM bring-up ran over 600 s"
     if up.returncode != 0:
-        subprocess.run(["bash", str(HERE / "teardown.sh")], env=env, timeout=120)
-        pytest.fail(f"SLURM bring-up failed:\n{up.stdout[-3000:]}\n{up.stderr[-3000:]}")
-    yield
-    subprocess.run(["bash", str(HERE / "teardown.sh")], env=env, capture_output=True, timeout=120)
-
-
-@pytest.fixture(scope="module")
-def slurm_run(slurm, tmp_path_factory):
-    workdir = copy_workflow(tmp_path_factory.mktemp("slurm"))
+        return "fail", f"SLURM bring-up failed:\n{up.stdout[-3000:]}\n{up.stderr[-3000:]}"
+    workdir = copy_workflow(Path(tempfile.mkdtemp(prefix="deepclust-slurm-")) / "wf")
     write_config(workdir, CONFIG)
     # this test cluster has no accounting: squeue for job status, and a short first wait
     command = ["timeout", "-s", "KILL", str(TIMEOUT), str(SNAKEMAKE), "--profile", "profiles/slurm",
@@ -72,9 +68,49 @@ def slurm_run(slurm, tmp_path_factory):
     if done.returncode != 0:
         logs = "\n".join(f"--- {p}\n{p.read_text()[-1500:]}" for p in sorted(workdir.rglob("*.log"))
                          if "slurm_logs" in str(p) or "results/logs" in str(p))
-        pytest.fail(f"snakemake --profile profiles/slurm exited {done.returncode} "
-                    f"({'killed at the timeout' if done.returncode == 137 else 'failed'}):\n{done.stdout[-5000:]}\n{logs}")
-    return workdir, done.stdout
+        return "fail", (f"snakemake --profile profiles/slurm exited {done.returncode} "
+                        f"({'killed at the timeout' if done.returncode == 137 else 'failed'}):\n"
+                        f"{done.stdout[-5000:]}\n{logs}")
+    return "ok", workdir, done.stdout
+
+
+def slurm_state_env() -> dict:
+    return {**os.environ, "STATE": STATE, "NGPU": "2"}
+
+
+# The run mostly waits on SLURM's status checks, so it goes on in a thread while the other tests
+# run: conftest starts it right after collection and stops SLURM when the session ends.
+_background: concurrent.futures.Future | None = None
+
+
+def start_in_background() -> None:
+    global _background
+    _background = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="slurm").submit(bring_up_and_run)
+
+
+def stop_background() -> None:
+    if _background is None:
+        return
+    try:
+        outcome = _background.result(timeout=TIMEOUT + 700)
+    except concurrent.futures.TimeoutError:
+        outcome = ("fail",)
+    if outcome[0] != "skip":
+        subprocess.run(["bash", str(HERE / "teardown.sh")], env=slurm_state_env(), capture_output=True, timeout=120)
+    if outcome[0] == "ok":
+        shutil.rmtree(outcome[1].parent, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def slurm_run():
+    if _background is None:  # conftest did not start it (this module imported some other way)
+        start_in_background()
+    outcome = _background.result()
+    if outcome[0] == "skip":
+        pytest.skip(outcome[1])
+    if outcome[0] == "fail":
+        pytest.fail(outcome[1])
+    return outcome[1], outcome[2]
 
 
 def sbatch_jobs():
