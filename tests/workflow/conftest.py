@@ -10,6 +10,7 @@ Tests that change something first copy the finished directory (results and .snak
 included, modification times preserved) and change the copy.
 """
 
+import concurrent.futures
 import copy
 import os
 import re
@@ -143,6 +144,22 @@ def run_snakemake(workdir: Path, *args: str, timeout: float = DRY_RUN_TIMEOUT, e
         output = output.decode(errors="replace") if isinstance(output, bytes) else output
         pytest.fail(f"snakemake {' '.join(args)} ran over {timeout}s in {workdir}:\n{output[-5000:]}")
     return Result(done.returncode, done.stdout, time.perf_counter() - start)
+
+
+def selected_params(request, test: str, param: str) -> list:
+    """The values of ``param`` in the selected cases (-k, -m and node ids honoured) of the
+    parametrised test function named ``test``."""
+    return [item.callspec.params[param] for item in request.session.items
+            if getattr(item, "originalname", None) == test]
+
+
+def side_by_side(calls: dict) -> dict:
+    """{key: call()} for each no-argument ``call`` (each starts a snakemake of its own), as many at
+    once as there are cores: for the many dry runs and refusals that each take a second or two of
+    one core. A call's exception (a timeout's pytest.fail) is raised when its result is read."""
+    with concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        futures = {key: pool.submit(call) for key, call in calls.items()}
+    return {key: future.result() for key, future in futures.items()}
 
 
 # ---- reading `snakemake -n` -----------------------------------------------------------------

@@ -1,8 +1,10 @@
 """A bad config is refused while the Snakefile is parsed: non-zero exit, a message naming the
 problem, and no job started (no results/ directory)."""
 
+import functools
+
 import pytest
-from conftest import run_snakemake, tiny_config, write_config
+from conftest import copy_tree, run_snakemake, selected_params, side_by_side, tiny_config, write_config
 
 pytestmark = pytest.mark.slow  # each case parses the workflow in a fresh snakemake process
 
@@ -363,20 +365,32 @@ CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs
          leaderboard_reference_a_swept_setting]
 
 
-@pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])
-def test_bad_config_is_refused_before_any_job(fresh_copy, break_config, tmp_path):
-    config = tiny_config()
-    needs_dir = "tmp_path" in break_config.__code__.co_varnames[:break_config.__code__.co_argcount]
-    expected = break_config(config, tmp_path) if needs_dir else break_config(config)
-    write_config(fresh_copy, config)
+@pytest.fixture(scope="module")
+def refusals(request, pristine_workflow, tmp_path_factory):
+    """Every selected case's config and dry run: {case name: (expected texts, workdir, result)}. The
+    dry runs, a second or two of one core each, run side by side."""
+    cases = {}
+    for break_config in selected_params(request, "test_bad_config_is_refused_before_any_job", "break_config"):
+        workdir = copy_tree(pristine_workflow, tmp_path_factory.mktemp(break_config.__name__) / "wf")
+        config = tiny_config()
+        needs_dir = "tmp_path" in break_config.__code__.co_varnames[:break_config.__code__.co_argcount]
+        expected = break_config(config, workdir.parent) if needs_dir else break_config(config)
+        write_config(workdir, config)
+        cases[break_config.__name__] = expected, workdir
+    results = side_by_side({name: functools.partial(run_snakemake, workdir, "-n")
+                            for name, (_, workdir) in cases.items()})
+    return {name: (*cases[name], results[name]) for name in cases}
 
-    result = run_snakemake(fresh_copy, "-n")
+
+@pytest.mark.parametrize("break_config", CASES, ids=[case.__name__ for case in CASES])
+def test_bad_config_is_refused_before_any_job(refusals, break_config):
+    expected, workdir, result = refusals[break_config.__name__]
 
     assert result.returncode != 0, result.tail()
     for text in expected:
         assert text in result.output, f"{text!r} not in the error output:\n{result.tail()}"
     assert "Building DAG of jobs" not in result.output, result.tail()
-    assert not (fresh_copy / "results").exists()
+    assert not (workdir / "results").exists()
 
 
 @pytest.mark.parametrize("override, expected", [

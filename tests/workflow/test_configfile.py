@@ -2,12 +2,14 @@
 
 import copy
 import csv
+import functools
 import json
 import shutil
 
 import pytest
 import yaml
-from conftest import METHODS, NOTHING_TO_BE_DONE, REPO, copy_workflow, parse_dry_run, run_snakemake, tiny_config
+from conftest import (METHODS, NOTHING_TO_BE_DONE, REPO, copy_workflow, parse_dry_run, run_snakemake, selected_params,
+                      side_by_side, tiny_config)
 
 pytestmark = pytest.mark.slow
 
@@ -31,27 +33,42 @@ def shipped_config(name):
     return f"{name}.yaml" if "/" in name else f"config/{name}.yaml"
 
 
-@pytest.mark.parametrize("names", [["mnist"], ["paper"], ["paper_cpu"], ["paper_cpu", "paper_adam_ae"],
-                                   ["paper", "jule_outliers"], ["paper", "vade_latent_scale"], ["benchmark"],
-                                   ["benchmark", "benchmark_offline"], ["benchmark_gpu"],
-                                   ["studies/metric_losses/study"], ["studies/text_features/study"]],
+SHIPPED = [["mnist"], ["paper"], ["paper_cpu"], ["paper_cpu", "paper_adam_ae"], ["paper", "jule_outliers"],
+           ["paper", "vade_latent_scale"], ["benchmark"], ["benchmark", "benchmark_offline"], ["benchmark_gpu"],
+           ["studies/metric_losses/study"], ["studies/text_features/study"]]
+
+
+@pytest.fixture(scope="module")
+def shipped_plans(request, tmp_path_factory):
+    """Each selected combination's dry run, side by side: {names: (workdir, result)}."""
+    selected = map(tuple, selected_params(request, "test_shipped_configs_plan_every_configured_run_and_the_paper_table",
+                                          "names"))
+    workdirs = {}
+    for names in selected:
+        workdir = copy_workflow(tmp_path_factory.mktemp("shipped") / "wf")
+        for name in names:
+            if not (workdir / shipped_config(name)).exists():  # a study's: studies/ is not part of the workflow
+                (workdir / shipped_config(name)).parent.mkdir(parents=True)
+                shutil.copy(REPO / shipped_config(name), workdir / shipped_config(name))
+        workdirs[names] = workdir
+    results = side_by_side({names: functools.partial(run_snakemake, workdir, "-n", "--configfile",
+                                                     *[shipped_config(name) for name in names])
+                            for names, workdir in workdirs.items()})
+    return {names: (workdirs[names], results[names]) for names in workdirs}
+
+
+@pytest.mark.parametrize("names", SHIPPED,
                          ids=lambda names: "+".join(name.split("/")[1] if "/" in name else name for name in names))
-def test_shipped_configs_plan_every_configured_run_and_the_paper_table(tmp_path, names):
+def test_shipped_configs_plan_every_configured_run_and_the_paper_table(shipped_plans, names):
     """config/mnist.yaml, paper.yaml, paper_cpu.yaml, the benchmark suites, the overlays (Adam
     pretraining, JULE's outlier remedy, VaDE's latent scale, the offline datasets) and the studies'
     configs stay valid: a dry run plans one run per method x dataset x seed they list, the
     leaderboard and, where set, the paper table (a GPU is not needed to plan), all in the config's
     own results folder."""
-    workdir = copy_workflow(tmp_path / "wf")
-    for name in names:
-        if not (workdir / shipped_config(name)).exists():  # a study's: studies/ is not part of the workflow
-            (workdir / shipped_config(name)).parent.mkdir(parents=True)
-            shutil.copy(REPO / shipped_config(name), workdir / shipped_config(name))
+    workdir, result = shipped_plans[tuple(names)]
     configs = [yaml.safe_load((workdir / shipped_config(name)).read_text()) for name in names]
     shipped = configs[0]
     methods = {method: spec for config in configs for method, spec in config.get("methods", {}).items()}
-
-    result = run_snakemake(workdir, "-n", "--configfile", *[shipped_config(name) for name in names])
 
     assert result.returncode == 0, result.tail()
     planned = parse_dry_run(result.output)

@@ -132,7 +132,7 @@ def test_an_unreadable_checkpoint_is_set_aside_and_the_run_starts_afresh(referen
     assert result.returncode == 0, result.tail()
     [aside] = checkpoint.parent.glob("checkpoint.pt.unreadable-*")
     log = (workdir / "results/logs/cluster/digits/dec/seed0.log").read_text()
-    assert f"[checkpoint] results/checkpoints/runs/digits/dec/seed0/checkpoint.pt cannot be read (" in log, log[-2000:]
+    assert "[checkpoint] results/checkpoints/runs/digits/dec/seed0/checkpoint.pt cannot be read (" in log, log[-2000:]
     assert f"set aside as {aside.name}, starting afresh" in log
     labels, metrics = results_of(workdir, "dec")
     reference_labels, reference_metrics = results_of(reference, "dec")
