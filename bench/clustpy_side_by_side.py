@@ -56,7 +56,6 @@ def worker_ours(X, method, args):
 
     engine.set_threads(args.threads)
     engine.set_precision("tf32")  # the workflow's default (on the CPU: denormals flushed), before any tensor work
-    import torch._dynamo  # noqa: F401  torch.optim imports it at the first step (~1 s): not timed, as for ClustPy
     start = time.perf_counter()
     autoencoder, _ = pretrain_autoencoder(X, hidden_dims=HIDDEN, embedding_dim=EMBEDDING, epochs=args.pretrain_epochs,
                                           batch_size=BATCH, lr=PRETRAIN_LR, device=args.device, random_state=args.seed,
@@ -80,7 +79,7 @@ def worker_clustpy(X, method, args):
     from clustpy.deep.neural_networks import FeedforwardAutoencoder
 
     torch.set_num_threads(args.threads)
-    import torch._dynamo  # noqa: F401  see worker_ours
+    import torch._dynamo  # noqa: F401  torch.optim imports it at its first step (~1 s): not timed
     timer = {}
     fit = clustpy_dec._DEC_Module.fit
 

@@ -65,8 +65,7 @@ def pretrain_autoencoder(X: np.ndarray, hidden_dims=(500, 500, 2000), embedding_
         else:
             reconstruction = lambda noisy, x: reconstruction_loss(model(noisy), x)  # noqa: E731
     data = engine.as_tensor(X, dev)
-    optimizer = engine.make_optimizer(optimizer, model.parameters(), lr, momentum=momentum, weight_decay=weight_decay,
-                                      capturable=cuda_graphs and dev.type == "cuda")
+    optimizer = engine.make_optimizer(optimizer, model.parameters(), lr, momentum=momentum, weight_decay=weight_decay)
 
     def batch_loss(idx):
         x = data[idx]

@@ -46,7 +46,7 @@ def test_train_step_captures_and_replays_a_graph():
     engine.set_precision("fp32")
     X = torch.rand(1000, 20, device="cuda")
     model = torch.nn.Linear(20, 20).cuda()
-    optimizer = engine.make_optimizer("adam", model.parameters(), 1e-3, capturable=True)
+    optimizer = engine.make_optimizer("adam", model.parameters(), 1e-3)
     step = engine.TrainStep(lambda idx: torch.nn.functional.mse_loss(model(X[idx]), X[idx]), optimizer, 100,
                             cuda_graphs=True)
     generator = torch.Generator(device="cuda").manual_seed(0)

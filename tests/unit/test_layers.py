@@ -12,10 +12,11 @@ import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "deepclust"
 ALGORITHMS = sorted([*SRC.glob("methods/*.py"), *SRC.glob("nn/*.py"), *SRC.glob("data/*.py"),
-                     *(SRC / f"{name}.py" for name in ("engine", "losses", "metric_losses", "pretrain", "metrics",
-                                                        "features", "agglomeration"))])
+                     *(SRC / f"{name}.py" for name in ("engine", "optimizers", "losses", "metric_losses", "pretrain",
+                                                        "metrics", "features", "agglomeration"))])
 # what the algorithm modules may import of deepclust: themselves and the file helpers
-ALGORITHM_MODULES = ("deepclust.methods", "deepclust.nn", "deepclust.data", "deepclust.engine", "deepclust.losses",
+ALGORITHM_MODULES = ("deepclust.methods", "deepclust.nn", "deepclust.data", "deepclust.engine", "deepclust.optimizers",
+                     "deepclust.losses",
                      "deepclust.metric_losses", "deepclust.pretrain", "deepclust.metrics", "deepclust.features",
                      "deepclust.agglomeration", "deepclust.io")
 # what saving or restoring a training state takes: random streams, checkpoint files, state dicts

@@ -26,7 +26,7 @@ def test_module_path_of_the_package_itself():
 
 def test_dec_dependencies():
     found = names(provenance.dependency_files("deepclust.methods.dec"))
-    assert {"methods/dec.py", "losses.py", "engine.py", "methods/base.py", "pretrain.py", "metrics.py",
+    assert {"methods/dec.py", "losses.py", "engine.py", "optimizers.py", "methods/base.py", "pretrain.py", "metrics.py",
             "nn/autoencoder.py", "nn/networks.py", "nn/vae.py", "io.py"} == found  # pretrain.py trains VAEs too
     assert "methods/dcn.py" not in found and "methods/idec.py" not in found
 

@@ -204,9 +204,9 @@ class InfoGAN(DeepClusterer):
 
     def _fit(self, data, y, net, loop, seed):
         betas = tuple(self.betas)
-        d_optimizer = torch.optim.Adam(net.discriminator_parameters(), lr=self.d_lr, betas=betas, fused=True)
+        d_optimizer = engine.make_optimizer("adam", net.discriminator_parameters(), self.d_lr, betas=betas)
         g_parameters = list(net.generator.parameters())
-        g_optimizer = torch.optim.Adam(g_parameters, lr=self.g_lr, betas=betas, fused=True)
+        g_optimizer = engine.make_optimizer("adam", g_parameters, self.g_lr, betas=betas)
         loop.keep(net=net, d_optimizer=d_optimizer, g_optimizer=g_optimizer)
         for epoch in loop.epochs(self.max_epochs):
             sums, seen = torch.zeros(3, device=data.device), 0
