@@ -23,11 +23,13 @@ Usage:
     .venv/bin/python bench/clustpy_side_by_side.py --clustpy-python ../clustpy-venv/bin/python \\
         [--dataset mnist|digits] [--mnist <folder with MNIST's .gz files>] [--samples 70000] \\
         [--pretrain-epochs 5] [--clustering-epochs 5] [--threads 2] [--device cpu] [--seeds 0 1 2] \\
-        [--methods dec idec] [--ours-n-init 20]
+        [--methods dec idec] [--ours-n-init 20] [--ours-precision bf16]
 --mnist defaults to $DEEPCLUST_DATA_MIRROR/MNIST/raw.
 --ours-n-init gives deepclust its own default k-means start (DEC's 20 restarts, best inertia) instead
 of ClustPy's single k-means++ start; everything else stays equal.
-Writes bench/results/clustpy_side_by_side_<dataset>_<device>.json.
+--ours-precision bf16 runs deepclust's training steps under bfloat16 autocast (the `precision: bf16`
+setting), for a CPU with native bfloat16 (AVX-512 BF16 or AMX); ClustPy stays in float32.
+Writes bench/results/clustpy_side_by_side_<dataset>_<device>[_ours_n_init<N>][_ours_<precision>].json.
 """
 
 import argparse
@@ -55,7 +57,7 @@ def worker_ours(X, method, args):
     from deepclust.pretrain import pretrain_autoencoder
 
     engine.set_threads(args.threads)
-    engine.set_precision("tf32")  # the workflow's default (on the CPU: denormals flushed), before any tensor work
+    engine.set_precision(args.ours_precision)  # before any tensor work; tf32 (the default) flushes denormals on the CPU
     start = time.perf_counter()
     autoencoder, _ = pretrain_autoencoder(X, hidden_dims=HIDDEN, embedding_dim=EMBEDDING, epochs=args.pretrain_epochs,
                                           batch_size=BATCH, lr=PRETRAIN_LR, device=args.device, random_state=args.seed,
@@ -111,7 +113,7 @@ def run_worker(python, side, method, data_path, args) -> dict:
     command = [python, __file__, "--worker", side, "--method", method, "--data", str(data_path), "--out", str(out),
                "--pretrain-epochs", str(args.pretrain_epochs), "--clustering-epochs", str(args.clustering_epochs),
                "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed),
-               "--ours-n-init", str(args.ours_n_init)]
+               "--ours-n-init", str(args.ours_n_init), "--ours-precision", args.ours_precision]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     subprocess.run(command, check=True, env=env)
     return json.loads(out.read_text())
@@ -145,6 +147,8 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one repeat per seed")
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--ours-n-init", type=int, default=1, help="deepclust's k-means starts (ClustPy: 1)")
+    parser.add_argument("--ours-precision", choices=["fp32", "tf32", "bf16"], default="tf32",
+                        help="deepclust's precision (ClustPy: float32); bf16 only where the CPU has it natively")
     parser.add_argument("--methods", nargs="+", default=["dec", "idec"], choices=["dec", "idec"])
     parser.add_argument("--worker", choices=["ours", "clustpy"], help=argparse.SUPPRESS)
     parser.add_argument("--method", help=argparse.SUPPRESS)
@@ -188,7 +192,8 @@ def main():
                     print(f"{method} {side} seed {seed}: {json.dumps(result)}", flush=True)
     params = {k: v for k, v in vars(args).items() if k not in ("worker", "method", "data", "out", "seed", "mnist",
                                                                "clustpy_python")}
-    variant = "" if args.ours_n_init == 1 else f"_ours_n_init{args.ours_n_init}"
+    variant = ("" if args.ours_n_init == 1 else f"_ours_n_init{args.ours_n_init}") + \
+        ("" if args.ours_precision == "tf32" else f"_ours_{args.ours_precision}")
     out = ROOT / "bench" / "results" / f"clustpy_side_by_side_{args.dataset}_{args.device.split(':')[0]}{variant}.json"
     record = records.write(out, what=f"DEC and IDEC end to end, deepclust against ClustPy 0.0.3 at equal settings "
                                      f"on {args.dataset} ({len(X)} samples)", params={**params, "samples": len(X)},
