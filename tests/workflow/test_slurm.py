@@ -45,8 +45,9 @@ def why_not():
 
 
 def bring_up_and_run() -> tuple:
-    """SLURM brought up and the small config run through profiles/slurm: ("ok", workdir, output),
-    ("skip", reason) or ("fail", message)."""
+    """SLURM brought up and the small config run through profiles/slurm: ("ok", workdir, output,
+    its SLURM jobs), ("skip", reason) or ("fail", message). The jobs are read at once: slurmctld
+    forgets a finished job MinJobAge seconds later, and the tests may come long after."""
     reason = why_not()
     if reason:
         return "skip", reason
@@ -71,7 +72,7 @@ def bring_up_and_run() -> tuple:
         return "fail", (f"snakemake --profile profiles/slurm exited {done.returncode} "
                         f"({'killed at the timeout' if done.returncode == 137 else 'failed'}):\n"
                         f"{done.stdout[-5000:]}\n{logs}")
-    return "ok", workdir, done.stdout
+    return "ok", workdir, done.stdout, [j for j in sbatch_jobs() if j.get("WorkDir", "").startswith(str(workdir))]
 
 
 def slurm_state_env() -> dict:
@@ -110,7 +111,7 @@ def slurm_run():
         pytest.skip(outcome[1])
     if outcome[0] == "fail":
         pytest.fail(outcome[1])
-    return outcome[1], outcome[2]
+    return outcome[1:]
 
 
 def sbatch_jobs():
@@ -121,7 +122,7 @@ def sbatch_jobs():
 
 
 def test_outputs_are_complete(slurm_run):
-    workdir, _ = slurm_run
+    workdir, _, _ = slurm_run
     runs = pd.read_csv(workdir / "results" / "tables" / "runs.csv")
     assert set(runs["method"]) == {"dec", "kmeans-raw"}
     assert runs["acc"].between(0, 1).all()
@@ -129,9 +130,8 @@ def test_outputs_are_complete(slurm_run):
 
 
 def test_training_went_to_slurm_with_a_gpu_and_light_rules_stayed_local(slurm_run):
-    workdir, output = slurm_run
+    workdir, output, jobs = slurm_run
     assert "executor: slurm" in output.lower() or "slurm" in output.lower()
-    jobs = [j for j in sbatch_jobs() if j.get("WorkDir", "").startswith(str(workdir))]
     assert jobs, "no SLURM job ran in the workflow's directory"
     assert all(j["JobState"] == "COMPLETED" for j in jobs), [(j.get("JobName"), j["JobState"]) for j in jobs]
     gpu_jobs = [j for j in jobs if "gpu" in j.get("TresPerJob", "") + j.get("TresPerNode", "")]
@@ -143,7 +143,7 @@ def test_training_went_to_slurm_with_a_gpu_and_light_rules_stayed_local(slurm_ru
 
 def test_a_second_run_plans_nothing(slurm_run):
     """...also without MLFLOW_TRACKING_URI: the profile must not require it."""
-    workdir, _ = slurm_run
+    workdir, _, _ = slurm_run
     dry = subprocess.run(["timeout", "-s", "KILL", "300", str(SNAKEMAKE), "--profile", "profiles/slurm", "-n"],
                          cwd=workdir, env=snakemake_env(workdir, slurm=True), capture_output=True, text=True)
     assert "Nothing to be done" in dry.stdout, dry.stdout[-3000:] + dry.stderr[-2000:]
