@@ -92,7 +92,7 @@ def one_run(configfile: str, settings: list[str] = ()) -> tuple[float, int, list
     """Seconds and exit status of one DAG from scratch, and its runs (runs.csv's rows)."""
     env, overlay, commit = split_settings(list(settings))
     with tempfile.TemporaryDirectory(prefix="deepclust-bench-") as tmp:
-        env = {**copy_code(Path(tmp), commit and resolve_commit(commit)), **env}
+        env = {**copy_code(Path(tmp), commit), **env}  # main() resolved the commit to its hash
         configfiles = [configfile]
         if overlay:
             (Path(tmp) / "bench_overlay.yaml").write_text(yaml.safe_dump(overlay))

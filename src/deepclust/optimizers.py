@@ -49,8 +49,12 @@ class FusedOptimizer:
                                             else value for name, value in state.items()}
                       for i, state in state_dict["state"].items()}
 
-    def _with_grads(self) -> list[torch.Tensor]:
-        return [p for p in self.params if p.grad is not None]
+    @torch.no_grad()
+    def step(self) -> None:
+        """Update the parameters that have a gradient."""
+        params = [p for p in self.params if p.grad is not None]
+        if params:
+            self._update(self.param_groups[0], params)
 
 
 class SGD(FusedOptimizer):
@@ -59,12 +63,7 @@ class SGD(FusedOptimizer):
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
 
-    @torch.no_grad()
-    def step(self) -> None:
-        group = self.param_groups[0]
-        params = self._with_grads()
-        if not params:
-            return
+    def _update(self, group: dict, params: list[torch.Tensor]) -> None:
         buffers, first = [], False
         if group["momentum"]:
             # at the first step the kernel copies each gradient into its new buffer; a parameter
@@ -87,12 +86,7 @@ class Adam(FusedOptimizer):
                  weight_decay: float = 0.0):
         super().__init__(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
 
-    @torch.no_grad()
-    def step(self) -> None:
-        group = self.param_groups[0]
-        params = self._with_grads()
-        if not params:
-            return
+    def _update(self, group: dict, params: list[torch.Tensor]) -> None:
         for p in params:
             if p not in self.state:  # the step count lives on the device, as torch's fused Adam keeps it
                 self.state[p] = {"step": torch.zeros((), dtype=torch.float32, device=p.device),
