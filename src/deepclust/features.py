@@ -1,6 +1,7 @@
 """Derived feature spaces: UMAP of an embedding (N2D-style), and 2-D projections for figures."""
 
 from contextlib import contextmanager
+from functools import lru_cache
 
 import numpy as np
 
@@ -25,10 +26,57 @@ def numba_disk_cache():
         numba.njit = original
 
 
+def _euclidean_matrix(X):
+    """Every pair's distance, as umap-learn's numba euclidean computes it (same arithmetic, same
+    fastmath), into a matrix of X's dtype, as scikit-learn's pairwise_distances fills it."""
+    n = X.shape[0]
+    out = np.zeros((n, n), dtype=X.dtype)
+    for i in range(n):
+        for j in range(i + 1, n):
+            result = 0.0
+            for k in range(X.shape[1]):
+                result += (X[i, k] - X[j, k]) ** 2
+            out[i, j] = out[j, i] = np.sqrt(result)
+    return out
+
+
+@lru_cache(maxsize=None)
+def _compiled_euclidean_matrix():
+    import numba
+
+    return numba.njit(fastmath=True, cache=True)(_euclidean_matrix)
+
+
+@contextmanager
+def compiled_small_data_distances():
+    """umap-learn computes the exact distance matrix of data under 4,096 samples through
+    scikit-learn's pairwise_distances with its numba euclidean as a Python callable: one Python
+    call per pair (1.6 million for digits, about half of each UMAP's time there). Within this
+    block that matrix comes from the same arithmetic in one compiled loop: the same numbers, bit
+    for bit (tests/unit/test_determinism.py), so the same embedding."""
+    import umap.umap_ as umap_module
+    from umap import distances
+
+    original = umap_module.pairwise_distances
+    matrix = _compiled_euclidean_matrix()
+
+    def pairwise_distances(X, Y=None, metric="euclidean", **kwargs):
+        if (metric is distances.euclidean and Y is None and not kwargs and isinstance(X, np.ndarray)
+                and X.ndim == 2 and X.dtype == np.float32 and X.flags.c_contiguous):
+            return matrix(X)
+        return original(X, Y, metric=metric, **kwargs)
+
+    umap_module.pairwise_distances = pairwise_distances
+    try:
+        yield
+    finally:
+        umap_module.pairwise_distances = original
+
+
 def umap_embed(X: np.ndarray, n_components: int = 10, n_neighbors: int = 20, min_dist: float = 0.0,
                metric: str = "euclidean", random_state: int = 0) -> np.ndarray:
     """UMAP of X. A fixed random_state makes umap-learn deterministic (and single-threaded)."""
-    with numba_disk_cache():
+    with numba_disk_cache(), compiled_small_data_distances():
         import umap
 
         reducer = umap.UMAP(n_components=n_components, n_neighbors=min(n_neighbors, len(X) - 1),

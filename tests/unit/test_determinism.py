@@ -213,6 +213,39 @@ def test_umap_features_same_seed_identical_other_seed_different(blobs):
     assert not np.array_equal(first, other)
 
 
+@pytest.mark.parametrize("dims", [2, 10, 64, 784])
+def test_umaps_small_data_distances_compiled_are_scikit_learns_bit_for_bit(dims):
+    """umap-learn's exact distance matrix for fewer than 4,096 samples: the compiled loop gives what
+    scikit-learn's pairwise_distances gives with umap's numba euclidean, to the last bit."""
+    import umap.umap_ as umap_module
+    from sklearn.metrics import pairwise_distances
+    from umap import distances
+
+    from deepclust.features import compiled_small_data_distances
+
+    X = np.random.default_rng(dims).normal(size=(150, dims)).astype(np.float32)
+    expected = pairwise_distances(X, metric=distances.euclidean)
+    with compiled_small_data_distances():
+        got = umap_module.pairwise_distances(X, metric=distances.euclidean)
+        float64 = umap_module.pairwise_distances(X.astype(np.float64), metric=distances.euclidean)
+    assert got.dtype == expected.dtype == np.float32
+    assert np.array_equal(got, expected)
+    assert np.array_equal(float64, pairwise_distances(X.astype(np.float64), metric=distances.euclidean))
+    assert umap_module.pairwise_distances is pairwise_distances  # put back
+
+
+@pytest.mark.filterwarnings("ignore:n_jobs value:UserWarning")
+def test_umap_of_digits_is_the_same_with_compiled_distances(digits):
+    import umap
+
+    from deepclust.features import umap_embed
+
+    X = digits[0]
+    assert len(X) < 4096  # umap-learn's exact-distance path
+    plain = umap.UMAP(n_components=2, n_neighbors=15, min_dist=0.1, random_state=SEED).fit_transform(X)
+    assert np.array_equal(umap_embed(X, n_components=2, n_neighbors=15, min_dist=0.1, random_state=SEED), plain)
+
+
 def test_tsne_map_same_seed_identical_and_small_sets(blobs):
     from deepclust.projections import tsne_embed
 
