@@ -15,6 +15,8 @@ rule cluster_deep:
         f"{LOGS}/cluster/{{dataset}}/{{method}}/seed{{seed}}.log",
     wildcard_constraints:
         method=ids_regex([m for m in DEEP_METHOD_IDS if m not in GENERATIVE_IDS]),
+    # the figures' seed first: its embedding maps then draw while the other seeds train
+    priority: figure_seed_first
     conda:
         "../../envs/deepclust.yaml"
     threads: config["threads"]["train"]
@@ -66,6 +68,7 @@ rule cluster_plugin:
         f"{LOGS}/cluster/{{dataset}}/{{method}}/seed{{seed}}.log",
     wildcard_constraints:
         method=ids_regex([m for m in PLUGIN_IDS if has_embedding(m)]),
+    priority: figure_seed_first
     conda:
         "../../envs/deepclust.yaml"
     threads: config["threads"]["train"]

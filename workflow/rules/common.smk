@@ -977,6 +977,11 @@ def final_outputs():
     return outputs
 
 
+def figure_seed_first(wildcards):
+    """Priority of a seed's training jobs: the seed the figures draw comes before the others."""
+    return 1 if int(wildcards.seed) == FIGURE_SEED else 0
+
+
 def tracking_input():
     """Training jobs log live only after the store exists; ancient() so that re-initialising
     the store reruns nothing. Without live logging, sync_tracking mirrors every run at the end.

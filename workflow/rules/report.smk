@@ -34,6 +34,8 @@ if "umap" in PROJECTIONS:
                 f"{LOGS}/figures/{{dataset}}/embeddings.log",
             wildcard_constraints:
                 dataset=re.escape(figure_dataset),
+            # the longest figure job: start it as soon as it can, not at the DAG's tail
+            priority: 5
             conda:
                 "../../envs/deepclust.yaml"
             params:
