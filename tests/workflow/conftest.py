@@ -76,6 +76,14 @@ def tiny_config() -> dict:
     return copy.deepcopy(TINY_CONFIG)
 
 
+def full_config() -> dict:
+    """The full run's config: the tiny one with every figure, t-SNE maps included (the other DAG
+    fixtures keep the default UMAP maps alone: a t-SNE job per space is most of a tiny DAG's figures)."""
+    config = tiny_config()
+    config["figures"]["projection"] = ["umap", "tsne"]
+    return config
+
+
 def copy_workflow(dest: Path) -> Path:
     """A fresh copy of the workflow and the library, without results."""
     dest.mkdir(parents=True, exist_ok=True)
@@ -221,14 +229,14 @@ NOTHING_TO_BE_DONE = "Nothing to be done"
 
 # ---- the full run, started in the background ------------------------------------------------
 class BackgroundRun:
-    """`snakemake --cores 2` on a fresh copy with the tiny config, in a process of its own.
+    """`snakemake --cores 2` on a fresh copy with the full config, in a process of its own.
 
     Started as soon as collection is over when a selected test needs it, so that the tests that
     do not (bad configs, lint) run while it works instead of after it."""
 
     def __init__(self, timeout: float = FULL_RUN_TIMEOUT):
         self.workdir = copy_workflow(Path(tempfile.mkdtemp(prefix="deepclust-workflow-")) / "wf")
-        write_config(self.workdir, tiny_config())
+        write_config(self.workdir, full_config())
         self.timeout = timeout
         self.log_path = self.workdir.parent / "snakemake.log"
         self.started = time.perf_counter()
@@ -316,9 +324,9 @@ class Workflow:
 
 @pytest.fixture(scope="session")
 def pristine_workflow(tmp_path_factory) -> Path:
-    """The workflow with the tiny config, never run (tests copy it before changing it)."""
+    """The workflow with the full run's config, never run (tests copy it before changing it)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("pristine") / "wf")
-    write_config(workdir, tiny_config())
+    write_config(workdir, full_config())
     return workdir
 
 

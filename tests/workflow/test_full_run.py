@@ -1,6 +1,6 @@
-"""The tiny config run end to end (once per session, see conftest.finished_workflow): every file
-rule all promises, sane contents, MLflow holding each run exactly once, an up-to-date second
-run, and the Snakemake report."""
+"""The full config (the tiny one with every figure) run end to end (once per session, see
+conftest.finished_workflow): every file rule all promises, sane contents, MLflow holding each run
+exactly once, an up-to-date second run, and the Snakemake report."""
 
 import csv
 import json

@@ -16,6 +16,7 @@ def plan(tmp_path_factory):
     config = tiny_config()
     config["datasets"][CONV] = {**config["datasets"][SMALL], "source": "digits", "net": "cae"}
     config["nets"]["cae"] = {"kind": "cae", "filters": [4, 8, 8], "embedding_dim": 4, "epochs": 1}
+    config["figures"]["projection"] = ["umap", "tsne"]
     config["methods"] = {
         "dec": {"algorithm": "dec", "net": "ae", "datasets": [SMALL], "params": {"max_epochs": 1}},
         # DCEC refuses an MLP: without `datasets` this config would be refused (test_bad_config)

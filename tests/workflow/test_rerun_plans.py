@@ -13,8 +13,8 @@ does not change what is asserted.
 import re
 
 import pytest
-from conftest import (BASELINES, DATASET, DEEP_METHODS, NOTHING_TO_BE_DONE, SEEDS, job, parse_dry_run,
-                      read_config, run_snakemake, tiny_config, write_config)
+from conftest import (BASELINES, DATASET, DEEP_METHODS, NOTHING_TO_BE_DONE, SEEDS, full_config, job,
+                      parse_dry_run, read_config, run_snakemake, write_config)
 
 pytestmark = pytest.mark.slow
 
@@ -164,7 +164,7 @@ def name_the_only_dataset(config):
 @pytest.mark.parametrize("change", [reorder_settings, spell_out_a_default, name_the_only_dataset])
 def test_same_values_in_another_order_plan_nothing(finished_copy, change):
     config = read_config(finished_copy)
-    assert config == tiny_config()
+    assert config == full_config()
     write_config(finished_copy, change(config))
     planned, result = plan(finished_copy)
     assert planned.jobs == set(), result.tail(200)
