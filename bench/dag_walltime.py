@@ -2,7 +2,8 @@
 
 Each repeat copies the workflow into a fresh temp directory (so nothing is cached) and runs
 `snakemake --cores all` there with the venv's snakemake. The record keeps every repeat's seconds
-and the per-run metrics of the last repeat (its tables/runs.csv), which the docs show as
+and job profile (each rule's jobs and job-seconds, read from Snakemake's log, and how many cores
+were busy on average) and the per-run metrics of the last repeat (its tables/runs.csv), which the docs show as
 the results on digits. Usage:
     .venv/bin/python bench/dag_walltime.py [--repeats 3] [--configfile config/config.yaml]
 Writes the record bench/results/dag_walltime.json.
@@ -23,6 +24,7 @@ against the code before it in one invocation, and the record says whether both c
 """
 
 import argparse
+import datetime
 import os
 import re
 import shutil
@@ -42,6 +44,10 @@ ROOT = Path(__file__).resolve().parents[1]
 KEPT = ("dataset", "method", "seed", "acc", "nmi", "ari", "silhouette", "davies_bouldin", "calinski_harabasz",
         "n_clusters_found", "noise_fraction", "seconds")
 ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+TIMESTAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+RULE = re.compile(r"^(?:local)?(?:checkpoint|rule) (\S+):$")
+JOBID = re.compile(r"^\s+jobid: (\d+)$")
+FINISHED = re.compile(r"^Finished jobid: (\d+)")
 WORKFLOW = ("Snakefile", "workflow", "config", "profiles", "envs")
 
 
@@ -88,8 +94,9 @@ def copy_code(dest: Path, commit: str | None) -> dict:
     return {"PYTHONPATH": str(dest / "src")}
 
 
-def one_run(configfile: str, settings: list[str] = ()) -> tuple[float, int, list[dict]]:
-    """Seconds and exit status of one DAG from scratch, and its runs (runs.csv's rows)."""
+def one_run(configfile: str, settings: list[str] = ()) -> tuple[float, int, list[dict], dict]:
+    """Seconds and exit status of one DAG from scratch, its runs (runs.csv's rows) and its job
+    profile (job_profile of Snakemake's log)."""
     env, overlay, commit = split_settings(list(settings))
     with tempfile.TemporaryDirectory(prefix="deepclust-bench-") as tmp:
         env = {**copy_code(Path(tmp), commit), **env}  # main() resolved the commit to its hash
@@ -101,7 +108,7 @@ def one_run(configfile: str, settings: list[str] = ()) -> tuple[float, int, list
         log = Path(tmp) / "snakemake.log"
         start = time.perf_counter()
         with open(log, "w") as out:
-            done = subprocess.run([str(snakemake), "--cores", "all", "--configfile", *configfiles, "--quiet"],
+            done = subprocess.run([str(snakemake), "--cores", "all", "--configfile", *configfiles],
                                   cwd=tmp, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
         seconds = time.perf_counter() - start
         results = yaml.safe_load((Path(tmp) / configfile).read_text()).get("results", "results")
@@ -110,7 +117,36 @@ def one_run(configfile: str, settings: list[str] = ()) -> tuple[float, int, list
             raise SystemExit(f"the DAG failed (exit {done.returncode}) before its tables:\n"
                              f"{log.read_text()[-3000:]}")
         runs = pd.read_csv(table)
-        return seconds, done.returncode, runs[[c for c in KEPT if c in runs]].to_dict("records")
+        profile = job_profile(log.read_text(errors="replace"))
+        return seconds, done.returncode, runs[[c for c in KEPT if c in runs]].to_dict("records"), profile
+
+
+def job_profile(log_text: str) -> dict:
+    """Where a DAG's time went, from Snakemake's log (whole seconds): each rule's jobs and
+    job-seconds, the wall time from the first job's start to the last one's end, and how busy
+    the cores were on average (job-seconds over that wall time)."""
+    now, rule, started, spans = None, None, {}, []
+    for line in log_text.splitlines():
+        if match := TIMESTAMP.match(line):
+            now = datetime.datetime.strptime(match[1], "%a %b %d %H:%M:%S %Y")
+        elif match := RULE.match(line):
+            rule = match[1]
+        elif (match := JOBID.match(line)) and rule is not None:
+            started[match[1]], rule = (rule, now), None
+        elif (match := FINISHED.match(line)) and match[1] in started:
+            name, start = started.pop(match[1])
+            spans.append((name, start, now))
+    if not spans:
+        return {}
+    rules = {}
+    for name, start, end in spans:
+        entry = rules.setdefault(name, {"jobs": 0, "job_seconds": 0.0})
+        entry["jobs"] += 1
+        entry["job_seconds"] += (end - start).total_seconds()
+    wall = (max(end for _, _, end in spans) - min(start for _, start, _ in spans)).total_seconds()
+    busy = sum(entry["job_seconds"] for entry in rules.values())
+    return {"rules": dict(sorted(rules.items(), key=lambda item: -item[1]["job_seconds"])),
+            "jobs_wall_seconds": wall, "mean_busy_jobs": round(busy / wall, 2) if wall else None}
 
 
 def resolved(setting: str) -> str:
@@ -132,9 +168,10 @@ def main() -> None:
     runs, last = [], {}
     for i in range(args.repeats):
         for name in names[i % len(names):] + names[:i % len(names)]:
-            seconds, returncode, last[name] = one_run(args.configfile, variants[name])
-            runs.append({"repeat": i, "seconds": seconds} if name is None else
-                        {"repeat": i, "variant": name, "seconds": seconds, "returncode": returncode})
+            seconds, returncode, last[name], profile = one_run(args.configfile, variants[name])
+            runs.append({"repeat": i, "seconds": seconds, "profile": profile} if name is None else
+                        {"repeat": i, "variant": name, "seconds": seconds, "returncode": returncode,
+                         "profile": profile})
             print(f"run {i + 1}{f' {name}' if name else ''}: {seconds:.1f} s (exit {returncode})", flush=True)
     medians = {name: statistics.median(r["seconds"] for r in runs if r.get("variant") == name) for name in names}
     if names == [None]:

@@ -45,3 +45,35 @@ def test_a_commits_workflow_and_library_are_what_the_jobs_run(bench, tmp_path):
     assert env == {"PYTHONPATH": str(tmp_path / "src")}
     assert (tmp_path / "Snakefile").is_file() and (tmp_path / "src" / "deepclust" / "engine.py").is_file()
     assert (tmp_path / "workflow" / "rules" / "common.smk").is_file()
+
+
+SNAKEMAKE_LOG = """Building DAG of jobs...
+[Sun Dec  6 18:12:52 2026]
+localrule prepare_dataset:
+    output: results/data/digits.npz
+    jobid: 4
+    reason: Missing output files
+[Sun Dec  6 18:12:55 2026]
+Finished jobid: 4 (Rule: prepare_dataset)
+1 of 3 steps (33%) done
+[Sun Dec  6 18:12:55 2026]
+rule cluster_deep:
+    input: results/data/digits.npz
+    jobid: 2
+    wildcards: dataset=digits, method=dec, seed=0
+[Sun Dec  6 18:12:56 2026]
+rule cluster_deep:
+    jobid: 3
+[Sun Dec  6 18:13:05 2026]
+Finished jobid: 2 (Rule: cluster_deep)
+[Sun Dec  6 18:13:07 2026]
+Finished jobid: 3 (Rule: cluster_deep)
+"""
+
+
+def test_the_job_profile_adds_each_rules_job_seconds_from_snakemakes_log(bench):
+    profile = bench.job_profile(SNAKEMAKE_LOG)
+    assert profile["rules"] == {"cluster_deep": {"jobs": 2, "job_seconds": 21.0},
+                                "prepare_dataset": {"jobs": 1, "job_seconds": 3.0}}
+    assert profile["jobs_wall_seconds"] == 15.0 and profile["mean_busy_jobs"] == 1.6
+    assert bench.job_profile("Nothing to be done.") == {}
