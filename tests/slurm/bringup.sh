@@ -38,6 +38,13 @@ munge -n | unmunge >/dev/null
 rm -rf /var/spool/slurmctld/* /var/spool/slurmd/*
 mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
 chown slurm:slurm /var/spool/slurmctld /var/log/slurm
+# the machine's own SLURM config, put back by teardown.sh: a config left behind whose controller
+# is gone makes every scontrol (and so every snakemake start) wait ~9 s for it
+mkdir -p "$STATE/etc"
+for conf in slurm.conf gres.conf; do
+    [ -e "$STATE/etc/$conf" ] || [ -e "$STATE/etc/$conf.absent" ] && continue  # an earlier bring-up's
+    if [ -e "/etc/slurm/$conf" ]; then cp -p "/etc/slurm/$conf" "$STATE/etc/$conf"; else : > "$STATE/etc/$conf.absent"; fi
+done
 : > /etc/slurm/gres.conf
 GRES_TYPES=""
 GRES_NODE=""
