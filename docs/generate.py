@@ -253,6 +253,10 @@ def clustpy_digits_n_init20() -> str:
     return clustpy_table("clustpy_side_by_side_digits_cpu_ours_n_init20")
 
 
+def clustpy_digits_bf16() -> str:
+    return clustpy_table("clustpy_side_by_side_digits_cpu_ours_bf16")
+
+
 def pretrain_throughput() -> str:
     rows = []
     for name in ("pretrain_throughput_cpu_fp32", "pretrain_throughput_cpu", "pretrain_throughput_cpu_bf16"):
@@ -418,6 +422,7 @@ RENDERERS = {name: function for name, function in globals().items()
              if callable(function) and name in {
                  "paper_status", "paper_table", "reported_numbers", "dag_time",
                  "command_times", "digits_results", "methods_figure", "clustpy_digits", "clustpy_digits_n_init20",
+                 "clustpy_digits_bf16",
                  "pretrain_throughput", "mlflow_down", "reliability_counts"}}
 
 
