@@ -342,10 +342,14 @@ def pytest_collection_finish(session):
     for module in dict.fromkeys(filter(None, map(background_module, session.items))):
         module.start_in_background()
         _background_modules.append(module)
-    for key in dict.fromkeys(key for item in session.items for key in background_builds(item)):
-        # pytest's own factory (the tmpdir plugin's), as the fixtures' tmp_path_factory
-        _build_futures[key] = _build_pool.submit(_build_after_full_run, _builds[key],
-                                                 session.config._tmp_path_factory)
+    builds = list(dict.fromkeys(key for item in session.items for key in background_builds(item)))
+    if builds:
+        # pytest's own factory (the tmpdir plugin's), as the fixtures' tmp_path_factory; its base
+        # folder made here, before any thread asks for it (two first calls at once make two)
+        tmp_path_factory = session.config._tmp_path_factory
+        tmp_path_factory.getbasetemp()
+        for key in builds:
+            _build_futures[key] = _build_pool.submit(_build_after_full_run, _builds[key], tmp_path_factory)
 
 
 def pytest_sessionfinish(session, exitstatus):
