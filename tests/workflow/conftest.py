@@ -117,14 +117,9 @@ def read_config(workdir: Path) -> dict:
     return yaml.safe_load(config_path(workdir).read_text())
 
 
-# the environment as the session started: a snakemake run never sees a variable that a unit test
-# set (monkeypatch) while a background run was starting
-_ENVIRON = dict(os.environ)
-
-
 def snakemake_env(workdir: Path, slurm: bool = False) -> dict:
     """``slurm``: keep SLURM's own scontrol on PATH; otherwise a stub that fails at once (see it)."""
-    env = dict(_ENVIRON)
+    env = dict(os.environ)
     env.pop("MLFLOW_TRACKING_URI", None)  # the default sqlite store under results/
     env.pop("DEEPCLUST_DATA_MIRROR", None)  # a test that wants a mirror names it in its config
     if not slurm:
