@@ -10,12 +10,25 @@ This folder is not a package, so pytest puts it on sys.path: the workflow tests 
 files' writers as ``unit.fake_datasets``.
 """
 
+import gc
 import os
 from pathlib import Path
 
 import pytest
 
 MIRROR_ENV = "DEEPCLUST_DATA_MIRROR"
+
+
+def pytest_configure(config):
+    gc.disable()  # until collection is over (see pytest_collection_finish)
+
+
+def pytest_collection_finish(session):
+    """Freeze what collection made (torch, scikit-learn, Snakemake, every test module and item):
+    Python's garbage collector then never walks it again, instead of at every full collection
+    while the tests run (about a third of the unit tests' time)."""
+    gc.freeze()
+    gc.enable()
 
 
 @pytest.fixture(scope="session")

@@ -1,13 +1,26 @@
-"""Plumbing shared by the workflow's scripts (log file, feature files), so they stay a few lines."""
+"""Plumbing shared by the workflow's scripts (log file, feature files), so they stay a few lines.
 
-import hashlib
-import json
-import os
+Every script imports this module first and calls ``start`` once its imports are done. In a job
+(a Snakemake script: its ``__main__`` holds the ``snakemake`` object) Python's cyclic garbage
+collector is off from here to ``start``, which then freezes what the imports made: otherwise the
+collector walks torch's and scikit-learn's objects over and over while they load and once more
+at exit, about a second of every job (measured in docs/performance.md).
+"""
+
+import gc
 import sys
 
-import numpy as np
+COLLECTOR_HELD = "snakemake" in vars(sys.modules["__main__"]) and gc.isenabled()
+if COLLECTOR_HELD:
+    gc.disable()
 
-from deepclust import io
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from deepclust import io  # noqa: E402
 
 CHECKPOINT_EVERY = 10  # epochs; $DEEPCLUST_CHECKPOINT_EVERY overrides (it reruns nothing)
 
@@ -16,6 +29,9 @@ def start(snakemake) -> None:
     """Send this job's stdout and stderr (progress, warnings, tracebacks) to its log file."""
     log = open(snakemake.log[0], "w", buffering=1)
     sys.stdout = sys.stderr = log
+    if COLLECTOR_HELD:  # the imports are done: what they made is never garbage, so never walked again
+        gc.freeze()
+        gc.enable()
 
 
 def load_features(path) -> np.ndarray:

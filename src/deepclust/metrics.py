@@ -6,10 +6,16 @@ cluster of their own, so a labelling that calls everything noise is a valid (poo
 """
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from sklearn import metrics as skm
 
 NOISE = -1
+
+
+# SciPy's matching and scikit-learn's scores are imported where they are used: the figure jobs
+# import this module for the matching alone, and scikit-learn takes about a second to load.
+def _sklearn_metrics():
+    from sklearn import metrics
+
+    return metrics
 
 
 def contingency(y_true: np.ndarray, y_pred: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -25,6 +31,8 @@ def best_matching(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     """One-to-one map cluster -> class maximising agreement (Hungarian); noise never maps."""
     counts, pred_ids, true_ids = contingency(y_true, y_pred)
     counts[pred_ids == NOISE] = 0
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(counts, maximize=True)
     return {int(pred_ids[r]): int(true_ids[c]) for r, c in zip(rows, cols) if pred_ids[r] != NOISE}
 
@@ -72,19 +80,19 @@ def silhouette(features: np.ndarray, y_pred: np.ndarray, sample_size: int = 5000
     if not defined:
         return float("nan")
     size = min(sample_size, len(y_pred))
-    return float(skm.silhouette_score(features, y_pred, sample_size=size, random_state=seed))
+    return float(_sklearn_metrics().silhouette_score(features, y_pred, sample_size=size, random_state=seed))
 
 
 def davies_bouldin(features: np.ndarray, y_pred: np.ndarray) -> float:
     """Davies–Bouldin index over non-noise points (lower is better); NaN where undefined."""
     features, y_pred, defined = _clustered(features, y_pred)
-    return float(skm.davies_bouldin_score(features, y_pred)) if defined else float("nan")
+    return float(_sklearn_metrics().davies_bouldin_score(features, y_pred)) if defined else float("nan")
 
 
 def calinski_harabasz(features: np.ndarray, y_pred: np.ndarray) -> float:
     """Calinski–Harabasz index over non-noise points (higher is better); NaN where undefined."""
     features, y_pred, defined = _clustered(features, y_pred)
-    return float(skm.calinski_harabasz_score(features, y_pred)) if defined else float("nan")
+    return float(_sklearn_metrics().calinski_harabasz_score(features, y_pred)) if defined else float("nan")
 
 
 def evaluate(y_pred, y_true=None, features=None, embedding=None) -> dict:
@@ -101,8 +109,8 @@ def evaluate(y_pred, y_true=None, features=None, embedding=None) -> dict:
     if y_true is not None:
         y_true = np.asarray(y_true)
         result["acc"] = cluster_accuracy(y_true, y_pred)
-        result["nmi"] = float(skm.normalized_mutual_info_score(y_true, y_pred))
-        result["ari"] = float(skm.adjusted_rand_score(y_true, y_pred))
+        result["nmi"] = float(_sklearn_metrics().normalized_mutual_info_score(y_true, y_pred))
+        result["ari"] = float(_sklearn_metrics().adjusted_rand_score(y_true, y_pred))
     if features is not None:
         result["silhouette"] = silhouette(features, y_pred)
         result["davies_bouldin"] = davies_bouldin(features, y_pred)

@@ -11,6 +11,7 @@ the real command (conftest.BackgroundRun, test_slurm, test_faults).
 """
 
 import atexit
+import gc
 import multiprocessing
 import os
 import signal
@@ -27,6 +28,7 @@ _context.set_forkserver_preload(PRELOAD)
 def _main(args: list[str], workdir: str, env: dict, output: str) -> None:
     """The forked process: `snakemake *args` in ``workdir`` with environment ``env``, as a fresh
     command would run it, then exit as a command would (exit handlers run, streams flushed)."""
+    gc.freeze()  # the preloaded libraries: never walked by this run's garbage collections
     os.setsid()
     fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(fd, 1)

@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import time
 
-from deepclust import io, jobs, methods, runs
+from deepclust import io, methods, runs
 
 jobs.start(snakemake)
 dataset, seed = snakemake.wildcards.dataset, int(snakemake.wildcards.seed)

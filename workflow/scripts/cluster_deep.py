@@ -1,7 +1,9 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import time
 from pathlib import Path
 
-from deepclust import devices, engine, io, jobs, methods, runs
+from deepclust import devices, engine, io, methods, runs
 from deepclust.nn import networks
 
 jobs.start(snakemake)

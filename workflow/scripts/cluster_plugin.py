@@ -1,9 +1,11 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import time
 from pathlib import Path
 
 import numpy as np
 
-from deepclust import devices, engine, io, jobs, methods, runs
+from deepclust import devices, engine, io, methods, runs
 from deepclust.methods import plugins
 from deepclust.nn import networks
 

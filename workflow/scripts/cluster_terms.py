@@ -1,8 +1,10 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 from pathlib import Path
 
 import numpy as np
 
-from deepclust import centres, data, jobs
+from deepclust import centres, data
 
 N_TERMS = 10
 

@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 from pathlib import Path
 
-from deepclust import data, io, jobs
+from deepclust import data, io
 from deepclust.data.remote import file_digest, mirror_directory
 
 jobs.start(snakemake)

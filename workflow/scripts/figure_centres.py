@@ -1,8 +1,10 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 from functools import lru_cache
 
 import numpy as np
 
-from deepclust import centres, figures, io, jobs
+from deepclust import centres, figures, io
 from deepclust.nn import networks
 
 N_NEAREST = 6  # members drawn beside each centre

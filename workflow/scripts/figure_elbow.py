@@ -1,4 +1,5 @@
-from deepclust import figures, jobs
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+from deepclust import figures
 from deepclust.features import kmeans_curve
 
 jobs.start(snakemake)

@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import numpy as np
 
-from deepclust import figures, io, jobs
+from deepclust import figures, io
 from deepclust.projections import NAMES, PROJECTIONS
 
 jobs.start(snakemake)

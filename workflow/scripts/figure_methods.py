@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import pandas as pd
 
-from deepclust import figures, jobs
+from deepclust import figures
 
 jobs.start(snakemake)
 summary = pd.read_csv(snakemake.input[0])

@@ -1,7 +1,9 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 from collections import defaultdict
 from pathlib import Path
 
-from deepclust import figures, io, jobs
+from deepclust import figures, io
 
 jobs.start(snakemake)
 histories = defaultdict(list)

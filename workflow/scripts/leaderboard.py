@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import pandas as pd
 
-from deepclust import jobs, leaderboard
+from deepclust import leaderboard
 
 jobs.start(snakemake)
 runs = pd.read_csv(snakemake.input[0])

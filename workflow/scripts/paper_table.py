@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import pandas as pd
 
-from deepclust import jobs, paper
+from deepclust import paper
 
 jobs.start(snakemake)
 reported = paper.load_reported(snakemake.input.reported)

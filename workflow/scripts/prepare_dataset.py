@@ -5,7 +5,8 @@ from pathlib import Path
 # torch (imported only by network features) reads this when it loads: no more threads than given
 os.environ["OMP_NUM_THREADS"] = str(snakemake.threads)
 
-from deepclust import data, devices, io, jobs
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+from deepclust import data, devices, io
 from deepclust.data.remote import mirror_directory
 from deepclust.data.tabular import UserFileError
 

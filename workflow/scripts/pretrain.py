@@ -1,7 +1,9 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import time
 from pathlib import Path
 
-from deepclust import devices, engine, io, jobs, runs
+from deepclust import devices, engine, io, runs
 from deepclust.nn import networks
 from deepclust.pretrain import embed, pretrain_autoencoder
 

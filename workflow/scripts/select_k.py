@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import sys
 
-from deepclust import io, jobs, selection
+from deepclust import io, selection
 
 jobs.start(snakemake)
 dataset, space, seed = snakemake.wildcards.dataset, snakemake.params.space, snakemake.params.seed

@@ -1,7 +1,9 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import numpy as np
 import pandas as pd
 
-from deepclust import io, jobs, selection
+from deepclust import io, selection
 
 jobs.start(snakemake)
 dataset, method, seeds = snakemake.wildcards.dataset, snakemake.wildcards.method, snakemake.params.seeds

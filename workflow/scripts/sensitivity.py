@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 import pandas as pd
 
-from deepclust import jobs, selection
+from deepclust import selection
 
 jobs.start(snakemake)
 criterion, values = snakemake.params.criterion, snakemake.params.values

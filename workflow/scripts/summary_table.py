@@ -1,4 +1,5 @@
-from deepclust import io, jobs, tables
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+from deepclust import io, tables
 
 jobs.start(snakemake)
 # datasets with n_clusters: auto: the k every method there was given

@@ -1,6 +1,8 @@
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+
 from pathlib import Path
 
-from deepclust import io, jobs, tracking
+from deepclust import io, tracking
 
 jobs.start(snakemake)
 # asks the store once, whatever init found; a store still down fails here, at once and alone

@@ -1,4 +1,5 @@
-from deepclust import io, jobs
+from deepclust import jobs  # first: it holds the garbage collector while the others import
+from deepclust import io
 from deepclust.features import umap_embed
 
 jobs.start(snakemake)
