@@ -174,6 +174,31 @@ def dag_time() -> str:
         provenance(record, "bench/results/dag_walltime.json")
 
 
+# the default DAG side by side with the code before a start-up change: (record, {variant: what it runs})
+DAG_SIDE_BY_SIDE = ("dag_walltime_collector_on_collector_held", {
+    "collector_on": "jobs import their libraries with Python's garbage collector on",
+    "collector_held": "jobs hold the collector while they import, then freeze what the imports made",
+})
+
+
+def dag_side_by_side() -> str:
+    """The default DAG timed with two versions of the code in one invocation (alternating repeats):
+    seconds, job-seconds (the cores' work) and whether both computed the same results."""
+    name, described = DAG_SIDE_BY_SIDE
+    record = bench_record(name)
+    rows = []
+    for variant, what in described.items():
+        runs = [run for run in record["runs"] if run["variant"] == variant]
+        seconds = [run["seconds"] for run in runs]
+        work = [sum(rule["job_seconds"] for rule in run["profile"]["rules"].values()) for run in runs]
+        rows.append([f"`{variant}`: {what}", ", ".join(f"{s:.0f}" for s in seconds), f"**{np.median(seconds):.0f} s**",
+                     f"{np.median(work):.0f}"])
+    same = "the same" if record["summary"]["same_results"] else "**different**"
+    return markdown_table(["Code", "Seconds per repeat", "Median", "Job-seconds (median)"], rows) + \
+        f"\n\nBoth computed {same} results (every run's metrics).\n\n" + \
+        provenance(record, f"bench/results/{name}.json")
+
+
 def command_times() -> str:
     """The two commands' measured times, for the README."""
     dag = _dag()
@@ -420,7 +445,7 @@ def reliability_counts() -> str:
 
 RENDERERS = {name: function for name, function in globals().items()
              if callable(function) and name in {
-                 "paper_status", "paper_table", "reported_numbers", "dag_time",
+                 "paper_status", "paper_table", "reported_numbers", "dag_time", "dag_side_by_side",
                  "command_times", "digits_results", "methods_figure", "clustpy_digits", "clustpy_digits_n_init20",
                  "clustpy_digits_bf16",
                  "pretrain_throughput", "mlflow_down", "reliability_counts"}}
