@@ -29,7 +29,11 @@ Usage:
 of ClustPy's single k-means++ start; everything else stays equal.
 --ours-precision bf16 runs deepclust's training steps under bfloat16 autocast (the `precision: bf16`
 setting), for a CPU with native bfloat16 (AVX-512 BF16 or AMX); ClustPy stays in float32.
-Writes bench/results/clustpy_side_by_side_<dataset>_<device>[_ours_n_init<N>][_ours_<precision>].json.
+--idec-objective clustpy gives deepclust's IDEC ClustPy's objective: its clustering weight divided by
+the number of features, which with Adam (blind to the loss's scale) trains as ClustPy's summed MSE
+does; the default keeps deepclust's own (the papers' code's) mean.
+Writes bench/results/clustpy_side_by_side_<dataset>_<device>[_ours_n_init<N>][_ours_<precision>]
+[_idec_clustpy_objective].json.
 """
 
 import argparse
@@ -66,7 +70,8 @@ def worker_ours(X, method, args):
     settings = dict(autoencoder=autoencoder, optimizer="adam", lr=CLUSTER_LR, batch_size=BATCH,
                     update_interval=math.ceil(len(X) / BATCH), tol=0.0, max_epochs=args.clustering_epochs, n_init=args.ours_n_init,
                     device=args.device, random_state=args.seed)
-    model = DEC(10, **settings) if method == "dec" else IDEC(10, gamma=GAMMA, **settings)
+    gamma = GAMMA / X.shape[1] if args.idec_objective == "clustpy" else GAMMA
+    model = DEC(10, **settings) if method == "dec" else IDEC(10, gamma=gamma, **settings)
     model.fit(X)
     done = time.perf_counter()
     return {"labels": model.labels_.tolist(), "pretrain_s": pretrained - start, "clustering_s": done - pretrained,
@@ -113,7 +118,8 @@ def run_worker(python, side, method, data_path, args) -> dict:
     command = [python, __file__, "--worker", side, "--method", method, "--data", str(data_path), "--out", str(out),
                "--pretrain-epochs", str(args.pretrain_epochs), "--clustering-epochs", str(args.clustering_epochs),
                "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed),
-               "--ours-n-init", str(args.ours_n_init), "--ours-precision", args.ours_precision]
+               "--ours-n-init", str(args.ours_n_init), "--ours-precision", args.ours_precision,
+               "--idec-objective", args.idec_objective]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     subprocess.run(command, check=True, env=env)
     return json.loads(out.read_text())
@@ -149,6 +155,8 @@ def main():
     parser.add_argument("--ours-n-init", type=int, default=1, help="deepclust's k-means starts (ClustPy: 1)")
     parser.add_argument("--ours-precision", choices=["fp32", "tf32", "bf16"], default="tf32",
                         help="deepclust's precision (ClustPy: float32); bf16 only where the CPU has it natively")
+    parser.add_argument("--idec-objective", choices=["ours", "clustpy"], default="ours",
+                        help="clustpy: deepclust's IDEC weighs its terms as ClustPy's does (see above)")
     parser.add_argument("--methods", nargs="+", default=["dec", "idec"], choices=["dec", "idec"])
     parser.add_argument("--worker", choices=["ours", "clustpy"], help=argparse.SUPPRESS)
     parser.add_argument("--method", help=argparse.SUPPRESS)
@@ -193,7 +201,8 @@ def main():
     params = {k: v for k, v in vars(args).items() if k not in ("worker", "method", "data", "out", "seed", "mnist",
                                                                "clustpy_python")}
     variant = ("" if args.ours_n_init == 1 else f"_ours_n_init{args.ours_n_init}") + \
-        ("" if args.ours_precision == "tf32" else f"_ours_{args.ours_precision}")
+        ("" if args.ours_precision == "tf32" else f"_ours_{args.ours_precision}") + \
+        ("" if args.idec_objective == "ours" else f"_idec_{args.idec_objective}_objective")
     out = ROOT / "bench" / "results" / f"clustpy_side_by_side_{args.dataset}_{args.device.split(':')[0]}{variant}.json"
     record = records.write(out, what=f"DEC and IDEC end to end, deepclust against ClustPy 0.0.3 at equal settings "
                                      f"on {args.dataset} ({len(X)} samples)", params={**params, "samples": len(X)},

@@ -91,11 +91,11 @@ def write(path, *, what: str, params: dict, runs: list, root=".", command: str |
 
 # ----------------------------------------------------------------------------- rendering, for the docs
 
-def provenance(record: dict, name: str) -> str:
-    """The line under a generated table saying where its numbers come from (a long command is
-    left to the record itself)."""
+def provenance(record: dict, name: str, show_command: bool = True) -> str:
+    """The line under a generated table saying where its numbers come from (a long command, or
+    one that names commits, is left to the record itself)."""
     command = record["command"]
-    command = f"`{command}`" if len(command) <= 120 else "the command in the record"
+    command = f"`{command}`" if show_command and len(command) <= 120 else "the command in the record"
     return f"<sub>Record `{name}`: {command}, {record['machine']}, {record['date']}, commit {record['commit'][:10]}.</sub>"
 
 

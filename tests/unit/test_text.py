@@ -24,13 +24,20 @@ TEST_COUNTS = [319, 389, 394, 392, 385, 395, 390, 396, 398, 397, 399, 396, 393, 
 
 @pytest.fixture(scope="module", autouse=True)
 def no_network():
-    """Any connection attempt fails, so a test that would download cannot pass by downloading.
-    Module-scoped so that it is in place before the module-scoped model fixture loads."""
+    """Any network connection fails, so a test that would download cannot pass by downloading.
+    Module-scoped so that it is in place before the module-scoped model fixture loads. Local
+    (Unix) sockets still connect: the workflow tests' runs, built meanwhile in the background,
+    start through one."""
+    connect = socket.socket.connect
+
     def refuse(*args, **kwargs):
         raise OSError("network disabled in tests")
 
+    def connect_locally_only(sock, address):
+        return connect(sock, address) if sock.family == socket.AF_UNIX else refuse()
+
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(socket.socket, "connect", refuse)
+        patch.setattr(socket.socket, "connect", connect_locally_only)
         patch.setattr(socket, "getaddrinfo", refuse)
         yield
 

@@ -117,9 +117,14 @@ def read_config(workdir: Path) -> dict:
     return yaml.safe_load(config_path(workdir).read_text())
 
 
+# the environment as the session started: DAGs built in the background must not see a variable
+# that a unit test sets meanwhile (monkeypatch)
+_ENVIRON = dict(os.environ)
+
+
 def snakemake_env(workdir: Path, slurm: bool = False) -> dict:
     """``slurm``: keep SLURM's own scontrol on PATH; otherwise a stub that fails at once (see it)."""
-    env = dict(os.environ)
+    env = dict(_ENVIRON)
     env.pop("MLFLOW_TRACKING_URI", None)  # the default sqlite store under results/
     env.pop("DEEPCLUST_DATA_MIRROR", None)  # a test that wants a mirror names it in its config
     if not slurm:
@@ -282,9 +287,45 @@ def background_module(item):
     return module if hasattr(module, "start_in_background") else None
 
 
+# ---- DAG fixtures built in the background ---------------------------------------------------
+_builds: dict = {}  # "module::fixture" -> build(tmp_path_factory), see built_in_background
+_build_futures: dict = {}
+_build_pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="dag-fixtures")
+
+
+def built_in_background(build):
+    """Decorator: a module-scoped fixture named like ``build``, whose value is
+    ``build(tmp_path_factory)``, a DAG run of the module's own. When a selected test uses it, it
+    starts right after collection in the background, one build at a time and after the full run,
+    while the tests that need no run go first; the fixture then waits for it (and raises what the
+    build raised). Not for builds whose test times them: they would share the cores."""
+    key = f"{build.__module__}::{build.__name__}"
+    _builds[key] = build
+
+    @pytest.fixture(scope="module", name=build.__name__)
+    def fixture(tmp_path_factory):
+        future = _build_futures.get(key)
+        return future.result() if future is not None else build(tmp_path_factory)
+
+    fixture.__doc__ = build.__doc__
+    return fixture
+
+
+def background_builds(item) -> list[str]:
+    module = getattr(getattr(item, "module", None), "__name__", "")
+    return [key for key in (f"{module}::{name}" for name in getattr(item, "fixturenames", ())) if key in _builds]
+
+
+def _build_after_full_run(build, tmp_path_factory):
+    if _full_run is not None:
+        _full_run.process.wait()  # two DAGs at once beside the tests would overload two cores
+    return build(tmp_path_factory)
+
+
 def in_background(item) -> bool:
-    """A test that waits on a background run: the full run or its module's own."""
-    return "finished_workflow" in getattr(item, "fixturenames", ()) or background_module(item) is not None
+    """A test that waits on a background run: the full run, its module's own or a DAG fixture."""
+    return ("finished_workflow" in getattr(item, "fixturenames", ()) or background_module(item) is not None
+            or bool(background_builds(item)))
 
 
 def pytest_collection_modifyitems(items):
@@ -301,9 +342,18 @@ def pytest_collection_finish(session):
     for module in dict.fromkeys(filter(None, map(background_module, session.items))):
         module.start_in_background()
         _background_modules.append(module)
+    builds = list(dict.fromkeys(key for item in session.items for key in background_builds(item)))
+    if builds:
+        # pytest's own factory (the tmpdir plugin's), as the fixtures' tmp_path_factory; its base
+        # folder made here, before any thread asks for it (two first calls at once make two)
+        tmp_path_factory = session.config._tmp_path_factory
+        tmp_path_factory.getbasetemp()
+        for key in builds:
+            _build_futures[key] = _build_pool.submit(_build_after_full_run, _builds[key], tmp_path_factory)
 
 
 def pytest_sessionfinish(session, exitstatus):
+    _build_pool.shutdown(wait=True, cancel_futures=True)  # builds no test waited for (-x, Ctrl-C)
     for module in _background_modules:
         module.stop_background()
     if _full_run is not None:

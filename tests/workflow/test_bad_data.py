@@ -12,7 +12,8 @@ import hashlib
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import copy_tree, copy_workflow, parse_dry_run, read_config, run_snakemake, write_config
+from conftest import (built_in_background, copy_tree, copy_workflow, parse_dry_run, read_config, run_snakemake,
+                      write_config)
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +39,7 @@ def snapshot(workdir):
             for path in sorted((workdir / "results").rglob("*")) if path.is_file()}
 
 
-@pytest.fixture(scope="module")
+@built_in_background
 def good_run(tmp_path_factory):
     """The workflow run to the end with the good dataset only (tests copy it)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("bad-data") / "wf")

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 import yaml
-from conftest import (METHODS, NOTHING_TO_BE_DONE, REPO, copy_workflow, parse_dry_run, run_snakemake, selected_params,
-                      side_by_side, tiny_config)
+from conftest import (METHODS, NOTHING_TO_BE_DONE, REPO, built_in_background, copy_workflow, parse_dry_run,
+                      run_snakemake, selected_params, side_by_side, tiny_config)
 
 pytestmark = pytest.mark.slow
 
@@ -87,11 +87,11 @@ def test_shipped_configs_plan_every_configured_run_and_the_paper_table(shipped_p
     assert (f"{results}/tables/paper_table.tex" in planned.outputs) == bool(shipped.get("paper_results"))
 
 
-def test_two_configs_with_the_same_ids_keep_their_runs_in_their_own_results_folders(tmp_path):
-    """Two configs with the same dataset and method ids but other settings, one after the other:
-    each writes only under its `results:` folder (runs, logs, checkpoints, MLflow store), neither
-    overwrites the other's runs, and each is then up to date."""
-    workdir = copy_workflow(tmp_path / "wf")
+@built_in_background
+def two_configs_run(tmp_path_factory):
+    """Two configs with the same dataset and method ids but other settings, run one after the other
+    in one folder: (the folder, each config's targets)."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("two-configs") / "wf")
     config = tiny_config()
     config["seeds"] = [0]
     config["nets"] = {"ae": config["nets"]["ae"]}
@@ -106,7 +106,13 @@ def test_two_configs_with_the_same_ids_keep_their_runs_in_their_own_results_fold
         targets[name] = [f"results/{name}/tables/summary.csv", f"results/{name}/mlflow/synced.json"]
         result = run_snakemake(workdir, *targets[name], "--configfile", f"{name}.yaml", timeout=RUN_TIMEOUT)
         assert result.returncode == 0, result.tail()
+    return workdir, targets
 
+
+def test_two_configs_with_the_same_ids_keep_their_runs_in_their_own_results_folders(two_configs_run):
+    """Each config writes only under its `results:` folder (runs, logs, checkpoints, MLflow store),
+    neither overwrites the other's runs, and each is then up to date."""
+    workdir, targets = two_configs_run
     for name in ("first", "second"):
         planned = run_snakemake(workdir, "-n", *targets[name], "--configfile", f"{name}.yaml")
         assert NOTHING_TO_BE_DONE in planned.output, planned.tail()

@@ -9,7 +9,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import NOTHING_TO_BE_DONE, copy_workflow, job, parse_dry_run, run_snakemake, write_config
+from conftest import (NOTHING_TO_BE_DONE, built_in_background, copy_workflow, job, parse_dry_run, run_snakemake,
+                      write_config)
 from unit.fake_datasets import CARS, SPACE, class_patterns, topic_documents, write_idx_gz, write_newsgroups_archive
 
 pytestmark = pytest.mark.slow
@@ -101,16 +102,12 @@ def datasets_config(mirror, labelled_csv, unlabelled_csv):
     }
 
 
-@pytest.fixture(scope="module")
-def fake_mirror(tmp_path_factory):
-    """A mirror holding the fake MNIST test files and 20 Newsgroups archive, and their MD5s."""
+@built_in_background
+def datasets_and_mirror(tmp_path_factory):
+    """The run (its folder) of every kind of dataset, and the mirror it read: the fake MNIST test
+    files and 20 Newsgroups archive, and their MD5s."""
     mirror = tmp_path_factory.mktemp("mirror")
-    return mirror, fake_mnist_test(mirror), fake_newsgroups(mirror)
-
-
-@pytest.fixture(scope="module")
-def datasets_run(tmp_path_factory, fake_mirror):
-    mirror, md5s, newsgroups_md5 = fake_mirror
+    md5s, newsgroups_md5 = fake_mnist_test(mirror), fake_newsgroups(mirror)
     workdir = copy_workflow(tmp_path_factory.mktemp("datasets") / "wf")
     expect_fake_mnist_test(workdir, md5s)
     expect_fake_newsgroups(workdir, newsgroups_md5)
@@ -120,7 +117,17 @@ def datasets_run(tmp_path_factory, fake_mirror):
     write_config(workdir, datasets_config(mirror, "data/regions.csv", "data/regions_unlabelled.csv"))
     result = run_snakemake(workdir, timeout=900)
     assert result.returncode == 0, result.tail(150)
-    return workdir
+    return workdir, (mirror, md5s, newsgroups_md5)
+
+
+@pytest.fixture(scope="module")
+def fake_mirror(datasets_and_mirror):
+    return datasets_and_mirror[1]
+
+
+@pytest.fixture(scope="module")
+def datasets_run(datasets_and_mirror):
+    return datasets_and_mirror[0]
 
 
 def test_mnist_is_fetched_from_the_mirror_and_verified(datasets_run, fake_mirror):

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import SNAKEMAKE, copy_tree, copy_workflow, run_snakemake, snakemake_env, tiny_config, write_config
+from conftest import (SNAKEMAKE, built_in_background, copy_tree, copy_workflow, run_snakemake, snakemake_env,
+                      tiny_config, write_config)
 
 from deepclust import io
 
@@ -55,7 +56,7 @@ def results_of(workdir: Path, method: str) -> tuple[np.ndarray, dict]:
     return np.load(run_dir / "labels.npy"), {k: metrics[k] for k in ("acc", "nmi", "ari")}
 
 
-@pytest.fixture(scope="module")
+@built_in_background
 def reference(tmp_path_factory) -> Path:
     workdir = copy_workflow(tmp_path_factory.mktemp("faults") / "reference")
     write_config(workdir, small_config())

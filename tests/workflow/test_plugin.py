@@ -9,8 +9,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import (DEEP_PARAMS, NOTHING_TO_BE_DONE, REPO, copy_workflow, job, parse_dry_run, run_snakemake,
-                      tiny_config, write_config)
+from conftest import (DEEP_PARAMS, NOTHING_TO_BE_DONE, REPO, built_in_background, copy_workflow, job,
+                      parse_dry_run, run_snakemake, tiny_config, write_config)
 
 pytestmark = pytest.mark.slow
 
@@ -34,7 +34,7 @@ def plugin_config():
     return config
 
 
-@pytest.fixture(scope="module")
+@built_in_background
 def plugin_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("plugin") / "wf")
     shutil.copytree(REPO / "examples", workdir / "examples")

@@ -12,8 +12,8 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import (DEEP_PARAMS, NOTHING_TO_BE_DONE, copy_workflow, job, parse_dry_run, read_config,
-                      run_snakemake, tiny_config, write_config)
+from conftest import (DEEP_PARAMS, NOTHING_TO_BE_DONE, built_in_background, copy_workflow, job, parse_dry_run,
+                      read_config, run_snakemake, tiny_config, write_config)
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +50,7 @@ def sweep_config():
     return config
 
 
-@pytest.fixture(scope="module")
+@built_in_background
 def sweep_run(tmp_path_factory):
     workdir = copy_workflow(tmp_path_factory.mktemp("sweep") / "wf")
     write_config(workdir, sweep_config())
