@@ -1,13 +1,14 @@
 """DEC and IDEC end to end against ClustPy 0.0.3 at equal settings.
 
 Both libraries get the same pixels in [0, 1] (MNIST's 70,000 images, or --dataset digits: scikit-learn's
-1,797 8x8 digits), the same d-500-500-2000-10 autoencoder, the
-same pretraining (Adam, lr 1e-3, MSE, batch 256, --pretrain-epochs), the same clustering phase
-(Adam, lr 1e-4, batch 256, --clustering-epochs, IDEC's reconstruction weight 1 and clustering
-weight 0.1), one k-means++ initialisation (ClustPy's default n_init), ReLU, the same torch thread
-count and device. ClustPy's MSE sums over features where ours (and the papers') averages: with
-Adam that only matters for IDEC, whose reconstruction term then weighs 784x more in ClustPy. The two run alternately, each in a fresh process, in one invocation, so that a noisy
-machine slows both alike; the JSON has every repeat and the medians, and each run's peak memory
+1,797 8x8 digits), the same d-500-500-2000-10 autoencoder, the same pretraining (Adam, lr 1e-3, MSE,
+batch 256, --pretrain-epochs), the same clustering phase (Adam, lr 1e-4, batch 256, --clustering-epochs,
+IDEC's reconstruction weight 1 and clustering weight 0.1), one k-means++ initialisation (ClustPy's
+default n_init; --n-init N gives both N), ReLU, the same torch thread count and device. ClustPy's MSE
+sums over features where ours (and the papers') averages: with Adam that only matters for IDEC, whose
+reconstruction term then weighs d times more in ClustPy (784 on MNIST, 64 on digits). The two run
+alternately, each in a fresh process, in one invocation, so that a noisy machine slows both alike; the
+JSON has every repeat and the medians, and each run's peak memory
 (the worker process's RSS; on a GPU also torch's peak allocation), as a record (deepclust.records).
 
 What differs by design: DEC (the paper) recomputes the target P on the whole dataset every
@@ -23,17 +24,17 @@ Usage:
     .venv/bin/python bench/clustpy_side_by_side.py --clustpy-python ../clustpy-venv/bin/python \\
         [--dataset mnist|digits] [--mnist <folder with MNIST's .gz files>] [--samples 70000] \\
         [--pretrain-epochs 5] [--clustering-epochs 5] [--threads 2] [--device cpu] [--seeds 0 1 2] \\
-        [--methods dec idec] [--ours-n-init 20] [--ours-precision bf16]
+        [--methods dec idec] [--n-init 20 | --ours-n-init 20] [--ours-precision bf16]
 --mnist defaults to $DEEPCLUST_DATA_MIRROR/MNIST/raw.
---ours-n-init gives deepclust its own default k-means start (DEC's 20 restarts, best inertia) instead
-of ClustPy's single k-means++ start; everything else stays equal.
+--n-init gives both libraries that many k-means++ starts (best inertia; the papers' code uses 20), which
+takes most of the initialisation's luck out of a seed; --ours-n-init gives them to deepclust alone.
 --ours-precision bf16 runs deepclust's training steps under bfloat16 autocast (the `precision: bf16`
 setting), for a CPU with native bfloat16 (AVX-512 BF16 or AMX); ClustPy stays in float32.
 --idec-objective clustpy gives deepclust's IDEC ClustPy's objective: its clustering weight divided by
 the number of features, which with Adam (blind to the loss's scale) trains as ClustPy's summed MSE
 does; the default keeps deepclust's own (the papers' code's) mean.
 Writes bench/results/clustpy_side_by_side_<dataset>_<device>[_ours_n_init<N>][_ours_<precision>]
-[_idec_clustpy_objective].json.
+[_n_init<N>][_idec_clustpy_objective].json.
 """
 
 import argparse
@@ -68,7 +69,8 @@ def worker_ours(X, method, args):
                                           verbose=False)
     pretrained = time.perf_counter()
     settings = dict(autoencoder=autoencoder, optimizer="adam", lr=CLUSTER_LR, batch_size=BATCH,
-                    update_interval=math.ceil(len(X) / BATCH), tol=0.0, max_epochs=args.clustering_epochs, n_init=args.ours_n_init,
+                    update_interval=math.ceil(len(X) / BATCH), tol=0.0, max_epochs=args.clustering_epochs,
+                    n_init=args.n_init or args.ours_n_init,
                     device=args.device, random_state=args.seed)
     gamma = GAMMA / X.shape[1] if args.idec_objective == "clustpy" else GAMMA
     model = DEC(10, **settings) if method == "dec" else IDEC(10, gamma=gamma, **settings)
@@ -101,6 +103,7 @@ def worker_clustpy(X, method, args):
                     clustering_optimizer_params={"lr": CLUSTER_LR}, pretrain_epochs=args.pretrain_epochs,
                     clustering_epochs=args.clustering_epochs, embedding_size=EMBEDDING, device=args.device,
                     random_state=args.seed,
+                    initial_clustering_params={"n_init": args.n_init} if args.n_init else None,
                     # DEC's architecture: ReLU (ClustPy's default is LeakyReLU)
                     neural_network=(FeedforwardAutoencoder, {"layers": [X.shape[1], *HIDDEN, EMBEDDING],
                                                              "activation_fn": torch.nn.ReLU}))
@@ -118,7 +121,7 @@ def run_worker(python, side, method, data_path, args) -> dict:
     command = [python, __file__, "--worker", side, "--method", method, "--data", str(data_path), "--out", str(out),
                "--pretrain-epochs", str(args.pretrain_epochs), "--clustering-epochs", str(args.clustering_epochs),
                "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed),
-               "--ours-n-init", str(args.ours_n_init), "--ours-precision", args.ours_precision,
+               "--ours-n-init", str(args.ours_n_init), "--n-init", str(args.n_init or 0), "--ours-precision", args.ours_precision,
                "--idec-objective", args.idec_objective]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     subprocess.run(command, check=True, env=env)
@@ -153,6 +156,8 @@ def main():
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="one repeat per seed")
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--ours-n-init", type=int, default=1, help="deepclust's k-means starts (ClustPy: 1)")
+    parser.add_argument("--n-init", type=int, default=0,
+                        help="both libraries' k-means starts (default: ClustPy's own, one k-means++ start)")
     parser.add_argument("--ours-precision", choices=["fp32", "tf32", "bf16"], default="tf32",
                         help="deepclust's precision (ClustPy: float32); bf16 only where the CPU has it natively")
     parser.add_argument("--idec-objective", choices=["ours", "clustpy"], default="ours",
@@ -174,6 +179,8 @@ def main():
             result["peak_gpu_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
         Path(args.out).write_text(json.dumps(result))
         return
+    if args.n_init and args.ours_n_init != 1:
+        parser.error("--n-init sets both libraries' k-means starts: leave --ours-n-init out")
     if not args.clustpy_python:
         parser.error("--clustpy-python is required (see the module docstring for the venv)")
 
@@ -202,6 +209,7 @@ def main():
                                                                "clustpy_python")}
     variant = ("" if args.ours_n_init == 1 else f"_ours_n_init{args.ours_n_init}") + \
         ("" if args.ours_precision == "tf32" else f"_ours_{args.ours_precision}") + \
+        ("" if not args.n_init else f"_n_init{args.n_init}") + \
         ("" if args.idec_objective == "ours" else f"_idec_{args.idec_objective}_objective")
     out = ROOT / "bench" / "results" / f"clustpy_side_by_side_{args.dataset}_{args.device.split(':')[0]}{variant}.json"
     record = records.write(out, what=f"DEC and IDEC end to end, deepclust against ClustPy 0.0.3 at equal settings "
