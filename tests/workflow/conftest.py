@@ -328,23 +328,9 @@ def in_background(item) -> bool:
             or bool(background_builds(item)))
 
 
-# modules whose tests take longest once their DAG fixture is built: theirs build first and their
-# tests run first, so that the session does not end on long tests of the last build
-LONG_AFTER_BUILD = ["test_faults", "test_sweeps", "test_bad_data"]
-
-
-def run_order(item) -> tuple:
-    """Tests that need no background run first, so that they overlap with the runs; then those of
-    the full run (and the SLURM run); then those of the DAG fixtures, in the order these build."""
-    builds = background_builds(item)
-    if builds:
-        module = builds[0].split("::")[0].rsplit(".", 1)[-1]
-        return 2, LONG_AFTER_BUILD.index(module) if module in LONG_AFTER_BUILD else len(LONG_AFTER_BUILD)
-    return int(in_background(item)), 0
-
-
 def pytest_collection_modifyitems(items):
-    items.sort(key=run_order)  # stable: collection order otherwise
+    """Tests that wait on a background run last (stable otherwise), so the others overlap with it."""
+    items.sort(key=in_background)
 
 
 def pytest_collection_finish(session):
