@@ -121,7 +121,7 @@ def run_worker(python, side, method, data_path, args) -> dict:
     command = [python, __file__, "--worker", side, "--method", method, "--data", str(data_path), "--out", str(out),
                "--pretrain-epochs", str(args.pretrain_epochs), "--clustering-epochs", str(args.clustering_epochs),
                "--threads", str(args.threads), "--device", args.device, "--seed", str(args.seed),
-               "--ours-n-init", str(args.ours_n_init), "--n-init", str(args.n_init or 0), "--ours-precision", args.ours_precision,
+               "--ours-n-init", str(args.ours_n_init), "--n-init", str(args.n_init), "--ours-precision", args.ours_precision,
                "--idec-objective", args.idec_objective]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     subprocess.run(command, check=True, env=env)
@@ -179,6 +179,8 @@ def main():
             result["peak_gpu_memory_gib"] = torch.cuda.max_memory_allocated() / 2**30
         Path(args.out).write_text(json.dumps(result))
         return
+    if args.n_init < 0 or args.ours_n_init < 1:
+        parser.error("--n-init and --ours-n-init count k-means starts: give a positive number")
     if args.n_init and args.ours_n_init != 1:
         parser.error("--n-init sets both libraries' k-means starts: leave --ours-n-init out")
     if not args.clustpy_python:

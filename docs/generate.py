@@ -18,7 +18,7 @@ import argparse
 import importlib.util
 import re
 import sys
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -283,24 +283,14 @@ def clustpy_table(name: str) -> str:
         provenance(record, f"bench/results/{name}.json")
 
 
-def clustpy_digits() -> str:
-    return clustpy_table("clustpy_side_by_side_digits_cpu")
-
-
-def clustpy_digits_n_init20() -> str:
-    return clustpy_table("clustpy_side_by_side_digits_cpu_ours_n_init20")
-
-
-def clustpy_digits_bf16() -> str:
-    return clustpy_table("clustpy_side_by_side_digits_cpu_ours_bf16")
-
-
-def clustpy_digits_bf16_idec_objective() -> str:
-    return clustpy_table("clustpy_side_by_side_digits_cpu_ours_bf16_idec_clustpy_objective")
-
-
-def clustpy_digits_equal() -> str:
-    return clustpy_table("clustpy_side_by_side_digits_cpu_ours_bf16_n_init20_idec_clustpy_objective")
+# the ClustPy side-by-side tables: generated block -> record (bench/clustpy_side_by_side.py's variants)
+CLUSTPY_TABLES = {
+    "clustpy_digits": "clustpy_side_by_side_digits_cpu",
+    "clustpy_digits_n_init20": "clustpy_side_by_side_digits_cpu_ours_n_init20",
+    "clustpy_digits_bf16": "clustpy_side_by_side_digits_cpu_ours_bf16",
+    "clustpy_digits_bf16_idec_objective": "clustpy_side_by_side_digits_cpu_ours_bf16_idec_clustpy_objective",
+    "clustpy_digits_equal": "clustpy_side_by_side_digits_cpu_ours_bf16_n_init20_idec_clustpy_objective",
+}
 
 
 def pretrain_throughput() -> str:
@@ -467,9 +457,9 @@ def reliability_counts() -> str:
 RENDERERS = {name: function for name, function in globals().items()
              if callable(function) and name in {
                  "paper_status", "paper_table", "reported_numbers", "dag_time", "dag_side_by_side",
-                 "command_times", "digits_results", "methods_figure", "clustpy_digits", "clustpy_digits_n_init20",
-                 "clustpy_digits_bf16", "clustpy_digits_bf16_idec_objective", "clustpy_digits_equal",
+                 "command_times", "digits_results", "methods_figure",
                  "pretrain_throughput", "mlflow_down", "reliability_counts"}}
+RENDERERS |= {block: partial(clustpy_table, record) for block, record in CLUSTPY_TABLES.items()}
 
 
 # ----------------------------------------------------------------------------- pages
