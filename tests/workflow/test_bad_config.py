@@ -219,6 +219,11 @@ def unknown_projection(config):
     return ["['figures']['projection']", "'pca' is not one of ['umap', 'tsne']"]
 
 
+def unknown_figure_kind(config):
+    config["figures"]["draw"] = ["confusion", "umap"]
+    return ["['figures']['draw']", "'umap' is not one of ['methods', 'confusion'"]
+
+
 def seed_beyond_numpys_range(config):
     config["seeds"] = [0, 2**32]
     return ["4294967296", "maximum"]
@@ -354,7 +359,8 @@ CASES = [unknown_top_level_key, seeds_not_integers, zero_epochs, negative_epochs
          learning_rate_not_a_number, zero_batch_size, option_of_a_from_scratch_method_misspelt,
          pretraining_setting_in_params, workflow_setting_in_params, image_shape_in_params, unknown_baseline_param,
          baseline_param_out_of_range, paper_results_not_a_results_file, elbow_k_above_the_samples, elbow_k_reversed,
-         unknown_projection, seed_beyond_numpys_range, results_folder_with_a_wildcard, plugin_that_does_not_import,
+         unknown_projection, unknown_figure_kind, seed_beyond_numpys_range, results_folder_with_a_wildcard,
+         plugin_that_does_not_import,
          plugin_that_sets_no_labels, plugin_param_not_in_its_signature, plugin_param_out_of_range,
          plugin_without_autoencoder_given_a_net, grid_with_an_unknown_param, grid_with_an_empty_list,
          grid_value_the_estimator_refuses, grid_value_a_plugin_refuses, grid_value_that_cannot_name_a_folder,

@@ -97,6 +97,7 @@ def two_configs_run(tmp_path_factory):
     config["nets"] = {"ae": config["nets"]["ae"]}
     config["methods"] = {m: config["methods"][m] for m in ("dec", "kmeans-raw")}
     config["tracking"]["live"] = False
+    config["figures"]["draw"] = []  # the results folders are the point, not the figures' jobs
     first = {**config, "results": "results/first"}
     second = copy.deepcopy({**config, "results": "results/second"})
     second["methods"]["dec"]["params"]["lr"] = 0.05
@@ -137,3 +138,19 @@ def test_command_line_overrides_take_yaml_values(fresh_copy):
     seeds = {dict(wildcards)["seed"] for _, wildcards in planned.of_rule("cluster_deep")}
     assert seeds == {"0", "3"}, result.tail()
     assert "threads: 2" in result.output
+
+
+@pytest.mark.parametrize("draw", [["embedding", "sensitivity"], []])
+def test_figures_draw_plans_only_the_kinds_it_names(fresh_copy, draw):
+    """figures.draw: the figure jobs of the kinds named and no other; [] plans tables only (the
+    critical-difference diagram comes with the leaderboard)."""
+    result = run_snakemake(fresh_copy, "-n", "--config", f"figures={{draw: {draw}, projection: [umap, tsne]}}")
+
+    assert result.returncode == 0, result.tail()
+    planned = parse_dry_run(result.output)
+    figures = {path.split("/")[-1] for path in planned.outputs if path.startswith("results/figures/")}
+    maps = {name for name in figures if name.startswith("embedding_")}
+    if draw:
+        assert {"embedding_raw_umap.png", "embedding_raw_tsne.png", "embedding_dec_tsne.png"} <= maps, result.tail(200)
+    assert figures == {"critical_difference.png", *maps}, result.tail(200)
+    assert "results/tables/leaderboard.md" in planned.outputs and "results/mlflow/synced.json" in planned.outputs

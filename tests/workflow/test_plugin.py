@@ -31,6 +31,7 @@ def plugin_config():
         "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
     }
     config["tracking"] = {"enabled": False}
+    config["figures"]["draw"] = ["embedding"]  # the plugin's own map; the other kinds are the full run's
     return config
 
 

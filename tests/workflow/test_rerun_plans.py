@@ -170,6 +170,17 @@ def test_same_values_in_another_order_plan_nothing(finished_copy, change):
     assert planned.jobs == set(), result.tail(200)
 
 
+def test_drawing_fewer_figures_reruns_nothing_but_the_sync(finished_copy):
+    """figures.draw narrowed after a run: the figures drawn stay, nothing is redrawn or retrained;
+    only the MLflow sync, which waits for the figures the config asks for, reruns (it logs each
+    run once)."""
+    config = read_config(finished_copy)
+    config["figures"]["draw"] = ["confusion"]
+    write_config(finished_copy, config)
+    planned, result = plan(finished_copy)
+    assert planned.rules <= {"sync_tracking", "all"}, result.tail(200)
+
+
 def test_adding_a_seed_runs_that_seed_only(finished_copy):
     """The other seeds' pretraining, UMAP features, runs and baselines stay as they are."""
     config = read_config(finished_copy)

@@ -47,6 +47,7 @@ def sweep_config():
     config["selection"] = {"space": "ae", "criterion": "silhouette"}
     config["leaderboard"] = {"reference": "dec"}  # a swept method: compared at its label-free choice
     config["tracking"] = {"enabled": False}
+    config["figures"]["draw"] = ["sensitivity"]  # the sweep's own (the other kinds are the full run's)
     return config
 
 
@@ -91,7 +92,18 @@ def test_the_sensitivity_table_and_figures_cover_every_setting(sweep_run):
     for dataset in DATASETS:
         for method in ("dec", "n2d"):
             assert (sweep_run / f"results/figures/{dataset}/sensitivity_{method}.png").stat().st_size > 10000
-        assert not (sweep_run / f"results/figures/{dataset}/embedding_{DEC[0]}.png").exists()
+
+
+def test_swept_settings_get_no_map_of_their_own(sweep_copy):
+    """A map per setting would be dozens of near-identical maps: the input spaces (raw, the
+    autoencoder's embedding) are drawn, no swept deep method's embedding."""
+    result = run_snakemake(sweep_copy, "-n", "--config", "figures={draw: [embedding]}")
+
+    assert result.returncode == 0, result.tail()
+    maps = {path for path in parse_dry_run(result.output).outputs if "/embedding_" in path}
+    for dataset in DATASETS:
+        assert f"results/figures/{dataset}/embedding_ae_umap.png" in maps, result.tail(200)
+    assert not any("embedding_dec" in path for path in maps), sorted(maps)
 
 
 def test_the_label_free_choice_is_reported_beside_the_label_best_and_ranked_alone(sweep_run):

@@ -118,6 +118,7 @@ if not CRITERION_GIVEN and len(SEEDS) < 2:
     config["selection"]["criterion"] = "silhouette"
 FIGURE_SEED = SEEDS[0]
 PROJECTIONS = config["figures"]["projection"]
+FIGURE_KINDS = config["figures"]["draw"]
 # grids expanded (deepclust.sweeps): each setting of a swept method or net is a method or net of
 # its own id; a config without `grid` keeps its own dicts
 try:
@@ -391,6 +392,8 @@ def check_ids():
 def check_elbow_k():
     """k-means and the silhouette need fewer clusters than the samples the figure draws (at
     most figures.max_points, or a dataset's subsample where that is smaller)."""
+    if "elbow" not in FIGURE_KINDS:
+        return
     low, high = config["figures"]["elbow_k"]
     if low > high:
         fail(f"figures.elbow_k: {[low, high]} must be [smallest k, largest k]")
@@ -895,23 +898,25 @@ def methods_drawn_on(dataset, space):
 
 
 def figure_files():
+    """The per-dataset figures the DAG draws: those of the kinds in figures.draw."""
     files = []
     for dataset in DATASETS:
-        names = ["methods", "confusion", "elbow"]
-        names += [
+        kinds = {"methods": ["methods"], "confusion": ["confusion"], "elbow": ["elbow"]}
+        kinds["embedding"] = [
             f"embedding_{space}_{projection}"
             for space in embedding_spaces(dataset)
             for projection in PROJECTIONS
         ]
         if deep_methods_on(dataset):
-            names.append("training_curves")
+            kinds["training_curves"] = ["training_curves"]
         if generative_methods_on(dataset) and has_images(dataset):
-            names.append("samples")
+            kinds["samples"] = ["samples"]
         if has_images(dataset):
-            names.append("centres")
-        names += [f"sensitivity_{method}" for method in swept_on(dataset)]
+            kinds["centres"] = ["centres"]
+        kinds["sensitivity"] = [f"sensitivity_{method}" for method in swept_on(dataset)]
+        names = [name for kind in FIGURE_KINDS for name in kinds.get(kind, [])]
         if auto_k(dataset):
-            names.append("select_k")
+            names.append("select_k")  # select_k draws it beside its choice
         files += [f"{FIGURES}/{name}.png".format(dataset=dataset) for name in names]
     return files
 
