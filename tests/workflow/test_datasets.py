@@ -97,7 +97,9 @@ def datasets_config(mirror, labelled_csv, unlabelled_csv):
             "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
             "kmeans-ae": {"algorithm": "kmeans", "features": "ae"},
         },
-        "figures": {"elbow_k": [2, 4]},
+        # the kinds that draw labels, images or embeddings, which differ by kind of data (the
+        # elbow and training curves do not: the full run's)
+        "figures": {"draw": ["methods", "confusion", "embedding", "centres", "samples"]},
         "tracking": {"enabled": False},
     }
 

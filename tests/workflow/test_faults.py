@@ -43,6 +43,7 @@ def small_config() -> dict:
         "kmeans-raw": {"algorithm": "kmeans", "features": "raw"},
     }
     config["figures"]["draw"] = []  # the sync (a target) waits for every figure asked for: none here
+    config["tracking"]["live"] = True  # jobs log as they finish, so a locked store meets them
     return config
 
 
@@ -193,6 +194,21 @@ def test_a_diverging_method_fails_naming_the_epoch_while_the_others_finish(refer
         labels, metrics = results_of(workdir, method)
         reference_labels, reference_metrics = results_of(reference, method)
         assert np.array_equal(labels, reference_labels) and metrics == reference_metrics, method
+
+
+def test_jobs_log_live_and_the_sync_logs_no_run_again(reference):
+    """The reference run: each training job logged its run as it finished (pretraining before the
+    clustering that starts from it), and the sync then found those runs instead of adding any."""
+    import mlflow
+
+    synced = io.load_json(reference / "results/mlflow/synced.json")
+    client = mlflow.MlflowClient(f"sqlite:///{reference}/results/mlflow.db")
+    found = {r.data.tags["deepclust.run_key"]: r for r in
+             client.search_runs([e.experiment_id for e in client.search_experiments()])}
+    assert len(found) == len(METHODS) + 1 and synced["failed"] == []
+    assert {r.info.run_id for r in found.values()} == set(synced["runs"].values())
+    pretrained = found["digits/pretrain-ae/seed0"].info.end_time / 1000
+    assert pretrained < (reference / RUNS / "dec/seed0/labels.npy").stat().st_mtime  # logged live
 
 
 def test_jobs_complete_while_mlflow_is_locked_and_the_sync_fills_it_in_later(reference, tmp_path):
