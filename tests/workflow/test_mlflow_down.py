@@ -6,8 +6,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import (NOTHING_TO_BE_DONE, copy_tree, copy_workflow, parse_dry_run, run_snakemake, tiny_config,
-                      write_config)
+from conftest import (NOTHING_TO_BE_DONE, built_in_background, copy_tree, copy_workflow, parse_dry_run,
+                      run_snakemake, tiny_config, write_config)
 
 from deepclust import io
 
@@ -41,7 +41,7 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
+@built_in_background
 def server_down(tmp_path_factory) -> tuple[Path, object, str]:
     """The DAG from scratch with $MLFLOW_TRACKING_URI naming a server that is down."""
     workdir = copy_workflow(tmp_path_factory.mktemp("mlflow_down") / "wf")

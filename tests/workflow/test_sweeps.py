@@ -181,10 +181,10 @@ def test_the_default_criterion_is_stability_and_changing_it_retrains_nothing(swe
     assert "**stability**" in (sweep_copy / "results/tables/selection.md").read_text()
 
 
-def test_one_seed_without_a_criterion_chooses_by_the_silhouette(tmp_path):
-    """Stability, the default, needs two seeds: with one the silhouette stands in for it, while a
-    criterion the user chose stays (and stability is refused: the bad-config tests)."""
-    workdir = copy_workflow(tmp_path / "wf")
+@built_in_background
+def one_seed_run(tmp_path_factory):
+    """A grid over DEC with one seed and no criterion, run to the selection table."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("one-seed") / "wf")
     config = tiny_config()
     config["seeds"] = [0]
     config["methods"] = {"dec": {**config["methods"]["dec"], "grid": {"lr": [0.1, 0.01]}},
@@ -193,9 +193,14 @@ def test_one_seed_without_a_criterion_chooses_by_the_silhouette(tmp_path):
     write_config(workdir, config)
 
     result = run_snakemake(workdir, "results/tables/selection.md", timeout=600)
-
     assert result.returncode == 0, result.tail(100)
-    assert "**silhouette**" in (workdir / "results/tables/selection.md").read_text()
+    return workdir
+
+
+def test_one_seed_without_a_criterion_chooses_by_the_silhouette(one_seed_run):
+    """Stability, the default, needs two seeds: with one the silhouette stands in for it, while a
+    criterion the user chose stays (and stability is refused: the bad-config tests)."""
+    assert "**silhouette**" in (one_seed_run / "results/tables/selection.md").read_text()
 
 
 def test_a_k_range_that_keeps_k_reruns_no_method(sweep_copy):
