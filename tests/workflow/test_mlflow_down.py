@@ -3,6 +3,7 @@ does not answer costs the DAG seconds and fails the sync alone; fixing a wrong U
 tracking rules only, and the sync then mirrors every run."""
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,17 +42,40 @@ def closed_port() -> int:
         return s.getsockname()[1]
 
 
+@dataclass
+class Runs:
+    workdir: Path  # the DAG from scratch with $MLFLOW_TRACKING_URI naming a server that is down
+    down: object
+    uri: str
+    copy: Path  # a copy of it then rerun with a store that cannot be created, then the default one
+    bad: str
+    wrong: object
+    after_wrong: dict  # the copy's tracking record and sync log as the wrong store left them
+    fixed: object
+
+
 @built_in_background
-def server_down(tmp_path_factory) -> tuple[Path, object, str]:
-    """The DAG from scratch with $MLFLOW_TRACKING_URI naming a server that is down."""
+def runs(tmp_path_factory) -> Runs:
+    """Every run of this module, one after the other (the second scenario starts from the first's
+    folder, copied before the first test dry-runs it)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("mlflow_down") / "wf")
     write_config(workdir, small_config())
     uri = f"http://127.0.0.1:{closed_port()}"
-    return workdir, run_snakemake(workdir, timeout=RUN_TIMEOUT, env={"MLFLOW_TRACKING_URI": uri}), uri
+    down = run_snakemake(workdir, timeout=RUN_TIMEOUT, env={"MLFLOW_TRACKING_URI": uri})
+    if down.returncode == 0:  # the first test fails on it; nothing to go on from
+        return Runs(workdir, down, uri, workdir, "", down, {}, down)
+    copy = copy_tree(workdir, tmp_path_factory.mktemp("mlflow_wrong") / "wf")
+    (copy.parent / "plain").write_text("a file: no store can be created under it")
+    bad = f"sqlite:///{copy.parent}/plain/mlflow.db"
+    wrong = run_snakemake(copy, timeout=RUN_TIMEOUT, env={"MLFLOW_TRACKING_URI": bad})
+    after_wrong = {"tracking": io.load_json(copy / "results/mlflow/tracking.json"),
+                   "sync_log": (copy / "results/logs/sync_tracking.log").read_text()}
+    fixed = run_snakemake(copy, timeout=RUN_TIMEOUT)  # $MLFLOW_TRACKING_URI unset: the default store
+    return Runs(workdir, down, uri, copy, bad, wrong, after_wrong, fixed)
 
 
-def test_a_server_that_is_down_costs_seconds_and_fails_the_sync_alone(server_down):
-    workdir, result, uri = server_down
+def test_a_server_that_is_down_costs_seconds_and_fails_the_sync_alone(runs):
+    workdir, result, uri = runs.workdir, runs.down, runs.uri
     assert result.returncode != 0, result.tail()
     assert result.seconds < DOWN_SECONDS, result.tail()
     failed = {line.split("Error in rule ")[1].rstrip(":") for line in result.output.splitlines()
@@ -67,20 +91,13 @@ def test_a_server_that_is_down_costs_seconds_and_fails_the_sync_alone(server_dow
     assert planned_rules(run_snakemake(workdir, "-n", env={"MLFLOW_TRACKING_URI": uri})) == {"sync_tracking"}
 
 
-def test_a_wrong_store_fixed_reruns_the_tracking_rules_only_and_the_sync_recovers(server_down, tmp_path):
-    workdir = copy_tree(server_down[0], tmp_path / "wf")
-    (tmp_path / "plain").write_text("a file: no store can be created under it")
-    bad = f"sqlite:///{tmp_path}/plain/mlflow.db"
-
-    wrong = run_snakemake(workdir, timeout=RUN_TIMEOUT, env={"MLFLOW_TRACKING_URI": bad})
-
+def test_a_wrong_store_fixed_reruns_the_tracking_rules_only_and_the_sync_recovers(runs):
+    workdir, bad, wrong, fixed = runs.copy, runs.bad, runs.wrong, runs.fixed
+    assert runs.down.returncode != 0, runs.down.tail()
     assert wrong.returncode != 0, wrong.tail()
     assert planned_rules(wrong) == {"init_tracking", "sync_tracking"}, wrong.tail(100)  # the store changed
-    assert io.load_json(workdir / "results/mlflow/tracking.json")["uri"] == bad
-    assert f"MLflow store {bad} is not available" in (workdir / "results/logs/sync_tracking.log").read_text()
-
-    fixed = run_snakemake(workdir, timeout=RUN_TIMEOUT)  # $MLFLOW_TRACKING_URI unset: the default store
-
+    assert runs.after_wrong["tracking"]["uri"] == bad
+    assert f"MLflow store {bad} is not available" in runs.after_wrong["sync_log"]
     assert fixed.returncode == 0, fixed.tail(100)
     assert planned_rules(fixed) == {"init_tracking", "sync_tracking"}, fixed.tail(100)
     record = io.load_json(workdir / "results/mlflow/tracking.json")
