@@ -80,10 +80,11 @@ def tiny_config() -> dict:
 def full_config() -> dict:
     """The full run's config: the tiny one with every figure, t-SNE maps included (the other DAG
     fixtures keep the default UMAP maps alone: a t-SNE job per space is most of a tiny DAG's
-    figures), and MLflow as config/config.yaml has it: the sync logs every run at the end (live
-    logging, an MLflow import in every training job, is the faults and MLflow-down tests')."""
+    figures) drawn of a fixed subset of the samples (figures.max_points), and MLflow as
+    config/config.yaml has it: the sync logs every run at the end (live logging, an MLflow import
+    in every training job, is the faults and MLflow-down tests')."""
     config = tiny_config()
-    config["figures"]["projection"] = ["umap", "tsne"]
+    config["figures"].update(projection=["umap", "tsne"], max_points=120)
     config["tracking"]["live"] = False
     return config
 
